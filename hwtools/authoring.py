@@ -1,0 +1,73 @@
+"""Build source notebooks with nbgrader metadata from Python, so their diffs are readable.
+
+Each builder returns one cell; ``write_notebook`` saves them. Hidden groups are grade cells
+scored outside the notebook by ``tests/hidden/<assignment>``: their visible part tells the
+student what is checked, their hidden part fails closed if the hidden suite never ran.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+HIDDEN_FAIL_CLOSED = 'raise AssertionError("scored outside this notebook by the hidden suite")'
+
+
+def _meta(grade_id, *, grade=False, solution=False, locked=False, points=None, task=False) -> dict:
+    meta = {"grade": grade, "solution": solution, "locked": locked, "task": task,
+            "grade_id": grade_id, "schema_version": 3}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def markdown(text: str):
+    return nbformat.v4.new_markdown_cell(text.strip())
+
+
+def locked_markdown(grade_id: str, text: str):
+    return nbformat.v4.new_markdown_cell(text.strip(), metadata=_meta(grade_id, locked=True))
+
+
+def locked_code(grade_id: str, code: str, tags: tuple = ()):
+    cell = nbformat.v4.new_code_cell(code.strip(), metadata=_meta(grade_id, locked=True))
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def solution_code(grade_id: str, code: str, tags: tuple = ()):
+    """An autograded answer cell: code between the markers is replaced by a stub on release."""
+    cell = nbformat.v4.new_code_cell(code.strip(), metadata=_meta(grade_id, solution=True))
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def written_answer(grade_id: str, answer: str, points: float):
+    """A manually graded written answer (formgrader)."""
+    text = f"### BEGIN SOLUTION\n{answer.strip()}\n### END SOLUTION"
+    return nbformat.v4.new_markdown_cell(text, metadata=_meta(grade_id, grade=True, solution=True, points=points))
+
+
+def public_tests(grade_id: str, code: str):
+    """Visible tests a student runs; worth no points (the hidden suite gives the points)."""
+    return nbformat.v4.new_code_cell(code.strip(), metadata=_meta(grade_id, grade=True, locked=True, points=0))
+
+
+def hidden_group(grade_id: str, points: float, what: str):
+    """A grade cell whose points come from the hidden suite's group of the same name."""
+    code = (f"# Hidden tests ({points:g} points), run by the autograder: {what}\n"
+            f"### BEGIN HIDDEN TESTS\n{HIDDEN_FAIL_CLOSED}\n### END HIDDEN TESTS")
+    return nbformat.v4.new_code_cell(code, metadata=_meta(grade_id, grade=True, locked=True, points=points))
+
+
+def write_notebook(path: Path, cells: list) -> None:
+    notebook = nbformat.v4.new_notebook(cells=cells, metadata={
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    })
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{index:02d}"
+    nbformat.validate(notebook)
+    Path(path).write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")

@@ -1,0 +1,107 @@
+"""Autograde a class: every submission graded in parallel on Dask (a LocalCluster by
+default, any scheduler address for a cluster), results recorded by one writer, resumable.
+
+A submission already recorded with the same fingerprint (its files, the source and the
+hidden suite unchanged) is skipped unless ``force``; an interrupted run loses nothing that
+was recorded, and the next run grades only what is missing or changed.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from hwtools import gradebook_writer, nbgrader_bridge
+from hwtools.course import Course
+from hwtools.grade import grade_submission, submission_fingerprint
+
+
+def _client(workers: int | None, scheduler: str | None):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler)
+    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=40)
+    return Client(cluster)
+
+
+def pending_students(course: Course, assignment: str, students: list[str], force: bool) -> tuple[list, list]:
+    """(to grade, already recorded with an unchanged fingerprint)."""
+    todo, kept = [], []
+    for student in students:
+        state = gradebook_writer.recorded_state(course, assignment, student)
+        if not force and state and state.get("fingerprint") == submission_fingerprint(course, assignment, student):
+            kept.append(dict(state, student=student, assignment=assignment, seconds=0.0, skipped=True))
+        else:
+            todo.append(student)
+    return todo, kept
+
+
+def _progress(done: int, failed: int, total: int, started: float, latest: dict) -> None:
+    remaining = total - done
+    elapsed = time.monotonic() - started
+    eta = elapsed / done * remaining if done else float("nan")
+    status = latest["status"] + (f" ({latest['reason']})" if latest.get("reason") else "")
+    score = f"{latest['score']:g}/{latest['max_score']:g} " if "score" in latest else ""
+    print(f"[{done}/{total}] {latest['student']}: {score}{status} | done {done}, failed {failed}, "
+          f"remaining {remaining}, eta {eta:.0f} s", flush=True)
+
+
+def autograde(course: Course, assignment: str, students: list[str] | None = None, *, workers: int | None = None,
+              scheduler: str | None = None, force: bool = False, timeout_s: float = 1800) -> list[dict]:
+    """Grade, record and give feedback; returns one summary row per student."""
+    students = students or course.students(assignment)
+    todo, results = pending_students(course, assignment, students, force)
+    if results:
+        print(f"{assignment}: {len(results)} submission(s) unchanged since graded, kept (--force regrades)")
+    if todo:
+        results += _grade_and_record(course, assignment, todo, workers, scheduler, timeout_s)
+        generate_feedback(course, assignment, [r["student"] for r in results if r["status"] != "error"])
+    return sorted(results, key=lambda r: r["student"])
+
+
+def _grade_and_record(course, assignment, todo, workers, scheduler, timeout_s) -> list[dict]:
+    from dask.distributed import as_completed
+
+    results, failed, started = [], 0, time.monotonic()
+    print(f"{assignment}: grading {len(todo)} submission(s)", flush=True)
+    with _client(min(workers or os.cpu_count() or 1, len(todo)), scheduler) as client:
+        futures = {client.submit(grade_submission, str(course.root), assignment, s, timeout_s, pure=False): s
+                   for s in todo}
+        with gradebook_writer.open_gradebook(course) as gradebook:
+            for future in as_completed(futures):
+                student = futures[future]
+                try:
+                    result = future.result()
+                except Exception as err:  # a grader crash is reported, never recorded as a score
+                    result = {"student": student, "assignment": assignment, "status": "error",
+                              "reason": f"grader error: {type(err).__name__}: {err}"}
+                if result["status"] in ("graded", "failed"):
+                    gradebook_writer.record_result(course, result, gradebook)
+                failed += result["status"] != "graded"
+                results.append(result)
+                _progress(len(results), failed, len(todo), started, result)
+        if not scheduler:
+            client.cluster.close()
+    return results
+
+
+def generate_feedback(course: Course, assignment: str, students: list[str]) -> None:
+    api = nbgrader_bridge.api(course.root)
+    for student in students:
+        result = api.generate_feedback(assignment, student, force=True)
+        if not result.get("success"):
+            print(f"feedback for {student} failed: {(result.get('error') or '')[-300:]}", file=sys.stderr)
+
+
+def summary_table(results: list[dict]) -> str:
+    rows = [("student", "assignment", "score", "time", "status", "reason")]
+    for r in results:
+        score = f"{r['score']:g}/{r['max_score']:g}" if "score" in r else "-"
+        if r.get("manual_pending"):
+            score += f" (+{r['manual_pending']:g} manual)"
+        rows.append((r["student"], r["assignment"], score, f"{r.get('seconds', 0):.1f}s",
+                     r["status"] + (" (kept)" if r.get("skipped") else ""), r.get("reason", "")[:90]))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)

@@ -1,0 +1,90 @@
+"""Tolerance-aware checks whose failure messages say what was expected, what came back and
+by how much it is off (in the spirit of scikit-learn's estimator checks and CS231n's
+rel_error). Public tests in the notebooks and the hidden suites share them.
+
+Results are converted with ``np.asarray(..., dtype=float)`` and their type and shape are
+checked first, so an object whose ``__eq__`` always answers True gets nowhere.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+class CheckFailure(AssertionError):
+    """A check that failed; its message is meant for the student."""
+
+
+def rel_error(x, y) -> float:
+    """CS231n's relative error: max |x - y| / max(1e-8, |x| + |y|)."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__}"
+
+
+def as_float_array(value, name: str = "result") -> np.ndarray:
+    """The value as a float array, or a CheckFailure naming what it was instead."""
+    __tracebackhide__ = True  # students see the message, not this module's lines
+    if isinstance(value, (str, bytes)) or value is None:
+        raise CheckFailure(f"{name}: expected a numeric array, got {_describe(value)}")
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise CheckFailure(f"{name}: expected a numeric array, got {_describe(value)} ({err})") from None
+    return array
+
+
+def assert_shape(actual, expected_shape, name: str = "result") -> None:
+    __tracebackhide__ = True  # students see the message, not this module's lines
+    actual = np.asarray(actual)
+    if tuple(actual.shape) != tuple(expected_shape):
+        raise CheckFailure(f"{name}: expected shape {tuple(expected_shape)}, got {tuple(actual.shape)}")
+
+
+def assert_close(actual, expected, *, rtol: float = 1e-7, atol: float = 0.0, name: str = "result") -> None:
+    """Element-wise |actual - expected| <= atol + rtol * |expected|, with a useful message."""
+    __tracebackhide__ = True  # students see the message, not this module's lines
+    expected = np.asarray(expected, dtype=float)
+    actual_array = as_float_array(actual, name)
+    assert_shape(actual_array, expected.shape, name)
+    if not np.all(np.isfinite(actual_array)):
+        bad = int(np.sum(~np.isfinite(actual_array)))
+        raise CheckFailure(f"{name}: {bad} of {actual_array.size} values are NaN or infinite")
+    diff = np.abs(actual_array - expected)
+    allowed = atol + rtol * np.abs(expected)
+    if np.all(diff <= allowed):
+        return
+    worst = np.unravel_index(int(np.argmax(diff - allowed)), diff.shape) if diff.ndim else ()
+    n_bad = int(np.sum(diff > allowed))
+    where = f" at index {tuple(int(i) for i in worst)}" if worst else ""
+    relative = float(diff[worst]) / max(abs(float(expected[worst])), 1e-300)
+    raise CheckFailure(
+        f"{name}: {n_bad} of {diff.size} values differ from the expected ones; worst{where}: "
+        f"expected {float(expected[worst]):.6g}, got {float(actual_array[worst]):.6g} "
+        f"(off by {float(diff[worst]):.3g}, relative {relative:.3g}; allowed rtol={rtol:g}, atol={atol:g})")
+
+
+def assert_equal_number(actual, expected, name: str = "answer") -> None:
+    """An exact numeric answer (a count, a size): a real number equal to the expected one."""
+    __tracebackhide__ = True  # students see the message, not this module's lines
+    if isinstance(actual, bool) or not isinstance(actual, numbers.Number):
+        raise CheckFailure(f"{name}: expected a number, got {_describe(actual)}")
+    if float(actual) != float(expected):
+        raise CheckFailure(f"{name}: expected {expected}, got {actual} (off by {float(actual) - float(expected):g})")
+
+
+def assert_unchanged(before, after, name: str = "input") -> None:
+    """The function must not modify its input in place."""
+    __tracebackhide__ = True  # students see the message, not this module's lines
+    before = np.asarray(before, dtype=float)
+    after = as_float_array(after, name)
+    if before.shape != after.shape or not np.array_equal(before, after, equal_nan=True):
+        changed = int(np.sum(before != after)) if before.shape == after.shape else before.size
+        raise CheckFailure(f"{name} was modified in place ({changed} values changed); work on a copy")

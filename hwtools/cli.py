@@ -1,0 +1,105 @@
+"""``hw``: the course's life cycle on top of nbgrader (release, autograde, feedback, export, demo)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from hwtools.course import Course
+
+
+def _assignments(course: Course, names: list[str]) -> list[str]:
+    known = course.assignments()
+    if not names or names == ["all"]:
+        return known
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        sys.exit(f"hw: unknown assignment(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    return names
+
+
+def cmd_release(course: Course, args) -> None:
+    from hwtools.release import release_all
+
+    for path in release_all(course, _assignments(course, args.assignments)):
+        print(f"released {path.relative_to(course.root)}")
+
+
+def cmd_autograde(course: Course, args) -> list[dict]:
+    from hwtools.autograde import autograde, summary_table
+
+    results = []
+    for assignment in _assignments(course, args.assignments):
+        students = args.students or course.students(assignment)
+        if not students:
+            print(f"{assignment}: no submissions under {course.submitted.relative_to(course.root)}/")
+            continue
+        results += autograde(course, assignment, students, workers=args.workers, scheduler=args.scheduler,
+                             force=args.force)
+    print(summary_table(results))
+    return results
+
+
+def cmd_feedback(course: Course, args) -> None:
+    from hwtools.autograde import generate_feedback
+
+    for assignment in _assignments(course, args.assignments):
+        generate_feedback(course, assignment, args.students or course.students(assignment))
+
+
+def cmd_export(course: Course, args) -> None:
+    from hwtools.export import export_grades
+
+    wide, long = export_grades(course, Path(args.output), Path(args.output).with_name("grades_long.csv"))
+    print(f"wrote {wide} and {long}")
+
+
+def cmd_demo(course: Course, args) -> None:
+    """Release everything, build the sample class, autograde it, export grades."""
+    from hwtools.sample_class import build_sample_class
+
+    os.environ.setdefault("HW_DATA", "auto")
+    released = course.assignments()
+    cmd_release(course, argparse.Namespace(assignments=released))
+    built = build_sample_class(course, released)
+    print(f"sample class: {len(built)} submission(s) in submitted/")
+    cmd_autograde(course, argparse.Namespace(assignments=released, students=None, workers=args.workers,
+                                             scheduler=None, force=args.force))
+    cmd_export(course, argparse.Namespace(output=str(course.root / "grades.csv")))
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="hw", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    release = sub.add_parser("release", help="generate release/ from source/ (solutions stripped)")
+    release.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    release.set_defaults(run=cmd_release)
+    grade = sub.add_parser("autograde", help="grade submitted/ in parallel, record grades, write feedback")
+    grade.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    grade.add_argument("--students", nargs="+", help="only these students")
+    grade.add_argument("--workers", type=int, help="parallel local workers (default: one per core)")
+    grade.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://host:8786")
+    grade.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    grade.set_defaults(run=cmd_autograde)
+    feedback = sub.add_parser("feedback", help="(re)generate feedback HTML, e.g. after manual grading")
+    feedback.add_argument("assignments", nargs="*")
+    feedback.add_argument("--students", nargs="+")
+    feedback.set_defaults(run=cmd_feedback)
+    export = sub.add_parser("export", help="write grades.csv (wide) and grades_long.csv")
+    export.add_argument("--output", default="grades.csv")
+    export.set_defaults(run=cmd_export)
+    demo = sub.add_parser("demo", help="release all, autograde the sample class, export grades")
+    demo.add_argument("--workers", type=int)
+    demo.add_argument("--force", action="store_true")
+    demo.set_defaults(run=cmd_demo)
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    args.run(Course.locate(), args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The single writer: records graded submissions in the course's gradebook and autograded/.
+
+Workers grade in scratch folders; only this module writes the real gradebook (SQLite or any
+SQLAlchemy URL) and the course's autograded/ folder, one submission at a time, so parallel
+grading never races on them. Manual scores given by TAs are never overwritten.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from datetime import datetime
+from pathlib import Path
+
+from hwtools import nbgrader_bridge
+from hwtools.course import Course
+
+STATE_FILE = ".hw-grade.json"
+
+
+def _timestamp(submitted: Path):
+    stamp = submitted / "timestamp.txt"
+    if not stamp.is_file():
+        return None
+    from nbgrader.utils import parse_utc
+    try:
+        return parse_utc(stamp.read_text().strip())
+    except Exception:
+        return None
+
+
+def record_result(course: Course, result: dict, gradebook) -> None:
+    """Write one result (from ``grade.grade_submission``) into the gradebook and autograded/."""
+    assignment, student = result["assignment"], result["student"]
+    target = course.autograded_dir(student, assignment)
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    source = Path(result["autograded_files"])
+    if source.is_dir():
+        shutil.copytree(source, target, dirs_exist_ok=True)
+
+    gradebook.update_or_create_student(student)
+    kwargs = {}
+    timestamp = _timestamp(course.submission_dir(student, assignment))
+    if timestamp is not None:
+        kwargs["timestamp"] = timestamp
+    gradebook.update_or_create_submission(assignment, student, **kwargs)
+    for row in result["grades"]:
+        grade = gradebook.find_grade(row["name"], row["notebook"], assignment, student)
+        grade.auto_score = row["auto_score"]
+        grade.needs_manual_grade = bool(row["needs_manual_grade"]) and grade.manual_score is None
+    gradebook.db.commit()
+    state = {k: result[k] for k in ("status", "reason", "score", "max_score", "manual_pending", "fingerprint", "seconds",
+                                    "hidden_status", "checks")}
+    state["recorded_at"] = datetime.now().isoformat(timespec="seconds")
+    (target / STATE_FILE).write_text(json.dumps(state, indent=1))
+    shutil.rmtree(result["scratch"], ignore_errors=True)
+
+
+def recorded_state(course: Course, assignment: str, student: str) -> dict | None:
+    """What was recorded for a submission, or None if it was never graded (or the record is torn)."""
+    path = course.autograded_dir(student, assignment) / STATE_FILE
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def open_gradebook(course: Course):
+    from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
+
+    # nbgrader's own update_or_create_submission trips this harmless SQLAlchemy warning
+    warnings.filterwarnings("ignore", category=SAWarning, module="nbgrader")
+    config = nbgrader_bridge.course_config(course.root)
+    nbgrader_bridge.ensure_venv_on_path()
+    return Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id)

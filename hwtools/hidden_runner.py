@@ -1,0 +1,87 @@
+"""Run an assignment's hidden suite on one submission's files and total its points per group.
+
+The suite runs in a fresh interpreter that never imports student code (student functions
+are reached through ``hwtools.student``), so the comparison and the points are safe from
+whatever the submission patches.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from hwtools.course import Course
+
+
+def hidden_suite_dir(course: Course, assignment: str) -> Path:
+    return course.hidden_tests / assignment
+
+
+def run_hidden_suite(course: Course, assignment: str, files_dir: Path, timeout_s: float) -> dict:
+    """Checks (id, group, points, earned, description, message) and a status for the run."""
+    suite = hidden_suite_dir(course, assignment)
+    if not suite.is_dir():
+        return {"status": "no hidden suite", "checks": []}
+    with tempfile.TemporaryDirectory(prefix="hw-hidden-") as scratch:
+        results = Path(scratch) / "results.json"
+        argv = [sys.executable, "-m", "pytest", "-c", str(course.hidden_tests / "pytest.ini"),
+                "--rootdir", str(course.hidden_tests), "--import-mode=importlib", str(suite),
+                "--hw-submission", str(files_dir), "--hw-results", str(results)]
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", HW_COURSE_ROOT=str(course.root))
+        try:
+            done = subprocess.run(argv, cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout_s)
+            status = "ok" if done.returncode in (0, 1) else f"hidden suite exited with code {done.returncode}"
+            log = done.stdout[-4000:] + done.stderr[-4000:]
+        except subprocess.TimeoutExpired:
+            status, log = f"hidden suite timed out after {timeout_s:g} s", ""
+        checks = json.loads(results.read_text())["checks"] if results.is_file() else []
+    return {"status": status, "checks": checks, "log": log}
+
+
+def collected_checks(course: Course, assignment: str) -> list[dict]:
+    """Every check of the suite with its points and group, without running anything."""
+    suite = hidden_suite_dir(course, assignment)
+    with tempfile.TemporaryDirectory(prefix="hw-collect-") as scratch:
+        plugin = Path(scratch) / "hw_collect_points.py"
+        out = Path(scratch) / "points.json"
+        plugin.write_text(
+            "import json\n"
+            "def pytest_collection_modifyitems(session, config, items):\n"
+            "    rows = [{'id': i.nodeid.split('::')[-1], 'group': m.kwargs['group'], 'points': float(m.args[0])}\n"
+            "            for i in items for m in [i.get_closest_marker('points')] if m]\n"
+            f"    open({str(out)!r}, 'w').write(json.dumps(rows))\n")
+        env = dict(os.environ, PYTHONPATH=scratch, HW_COURSE_ROOT=str(course.root))
+        subprocess.run([sys.executable, "-m", "pytest", "-c", str(course.hidden_tests / "pytest.ini"),
+                        "--rootdir", str(course.hidden_tests), "--import-mode=importlib",
+                        "-p", "hw_collect_points", "--collect-only", str(suite)],
+                       cwd=scratch, env=env, capture_output=True, check=False)
+        return json.loads(out.read_text()) if out.is_file() else []
+
+
+def group_totals(checks: list[dict]) -> dict[str, dict]:
+    """Points earned and possible per group (= per hidden grade cell)."""
+    totals = defaultdict(lambda: {"earned": 0.0, "points": 0.0, "checks": []})
+    for check in checks:
+        total = totals[check["group"]]
+        total["earned"] += check["earned"]
+        total["points"] += check["points"]
+        total["checks"].append(check)
+    return dict(totals)
+
+
+def group_report(group: str, total: dict, max_points: float, status: str = "ok") -> str:
+    """The text a student reads in the feedback for one hidden grade cell."""
+    lines = [f"Hidden tests {group}: {total['earned']:g} / {max_points:g} points"]
+    for check in total["checks"]:
+        mark = "PASS" if check["passed"] else "FAIL"
+        lines.append(f"  [{mark}] {check['description']} ({check['earned']:g}/{check['points']:g})")
+        if check["message"]:
+            lines.extend("         " + line for line in check["message"].splitlines())
+    ran = sum(c["points"] for c in total["checks"])
+    if ran < max_points:
+        lines.append(f"  {max_points - ran:g} points of checks did not run: {status}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,106 @@
+"""pytest plugin that runs a hidden suite against one submission and writes its points.
+
+Used as ``pytest -p hwtools.hidden_suite tests/hidden/<assignment> --hw-submission DIR
+--hw-results FILE``. Each check is a test marked ``@pytest.mark.points(n, group=...)``; a
+group is one hidden grade cell of the assignment's notebook. Only a check's docstring (its
+name for students) and its failure message are recorded, never its code or traceback.
+"""
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hwtools import seeding
+from hwtools.student import StudentCodeProblem, StudentModule
+
+MAX_MESSAGE = 1500
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("hwtools hidden suite")
+    group.addoption("--hw-submission", help="folder with the submission's files (after execution)")
+    group.addoption("--hw-results", help="JSON file the points are written to")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "points(n, group): points of a hidden check and its grade cell")
+    config._hw_checks = []
+
+
+@pytest.fixture(scope="session")
+def submission_dir(pytestconfig) -> Path:
+    value = pytestconfig.getoption("--hw-submission")
+    if not value:
+        raise pytest.UsageError("--hw-submission is required")
+    return Path(value).resolve()
+
+
+@pytest.fixture(scope="session")
+def student_modules():
+    opened: dict[tuple, StudentModule] = {}
+    yield opened
+    for module in opened.values():
+        module.close()
+
+
+@pytest.fixture(scope="session")
+def student(submission_dir, student_modules):
+    """``student("forward_batchnorm.py", timeout_s=...)``: the sandboxed proxy of that file."""
+    def open_module(filename: str, **options) -> StudentModule:
+        key = (filename, tuple(sorted(options.items())))
+        if key not in student_modules:
+            student_modules[key] = StudentModule(submission_dir / filename, **options)
+        return student_modules[key]
+    return open_module
+
+
+@pytest.fixture
+def rng(request) -> np.random.Generator:
+    """Fresh random inputs for each check, reproducible for the run's seed."""
+    return np.random.default_rng([seeding.grading_seed(), zlib.crc32(request.node.nodeid.encode())])
+
+
+def _message(excinfo) -> str:
+    err = excinfo.value
+    if isinstance(err, StudentCodeProblem):
+        text = f"your code: {err}"
+    elif isinstance(err, AssertionError):
+        text = str(err) or "the check failed"
+    else:
+        text = f"{type(err).__name__}: {err}"
+    return text[:MAX_MESSAGE]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    marker = item.get_closest_marker("points")
+    if marker is None or not (report.when == "call" or report.failed):
+        return
+    checks = item.config._hw_checks
+    if any(c["nodeid"] == item.nodeid for c in checks):
+        return  # a teardown after a recorded call
+    points = float(marker.args[0])
+    doc = (item.obj.__doc__ or item.name).strip().splitlines()[0]
+    checks.append({
+        "id": item.nodeid.split("::")[-1], "nodeid": item.nodeid, "group": marker.kwargs["group"],
+        "points": points, "description": doc, "passed": report.passed,
+        "earned": points if report.passed else 0.0,
+        "message": "" if report.passed else _message(call.excinfo) if call.excinfo else "failed",
+    })
+    _write(item.config)
+
+
+def _write(config) -> None:
+    path = config.getoption("--hw-results")
+    if path:
+        Path(path).write_text(json.dumps({"seed": seeding.grading_seed(), "checks": config._hw_checks}, indent=1))
+
+
+def pytest_sessionfinish(session):
+    _write(session.config)

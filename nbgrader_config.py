@@ -1,0 +1,44 @@
+"""nbgrader configuration of the course (read by nbgrader and by the hw command)."""
+import os
+
+c = get_config()  # noqa: F821  (injected by traitlets)
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "deep-learning-hw"
+c.CourseDirectory.root = ROOT
+# Any SQLAlchemy URL (postgresql://user@host/db for several graders); SQLite by default.
+c.CourseDirectory.db_url = os.environ.get("HW_DB_URL", "sqlite:///" + os.path.join(ROOT, "gradebook.db"))
+
+# Time limits per cell: ordinary cells, and cells tagged "training" (model fitting, tuning).
+CELL_TIMEOUT_S = int(os.environ.get("HW_CELL_TIMEOUT", 120))
+TRAINING_CELL_TIMEOUT_S = int(os.environ.get("HW_TRAINING_CELL_TIMEOUT", 900))
+
+
+def cell_timeout(cell):
+    return TRAINING_CELL_TIMEOUT_S if "training" in cell.get("metadata", {}).get("tags", []) else CELL_TIMEOUT_S
+
+
+c.Execute.timeout = CELL_TIMEOUT_S
+c.Execute.timeout_func = cell_timeout
+c.Execute.interrupt_on_timeout = True
+
+# Warnings and framework logs on stderr must not zero a correct cell (nbgrader's default).
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"(?is)warn|deprecat|^[IWE]\d{4} |oneDNN|cuda|tensorflow|absl|keras|tqdm|%\|"
+
+# Deleted test cells come back; hidden tests never reach feedback.
+c.OverwriteCells.add_missing_cells = True
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# Submitted .py files are the students' work: never replace them with the solution.
+c.Autograde.exclude_overwriting = {
+    "batchnorm": ["forward_batchnorm.py"],
+}
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
