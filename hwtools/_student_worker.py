@@ -81,8 +81,8 @@ def main() -> None:
                 reply({"ok": True, "value": wire.encode(sorted(n for n in vars(module) if not n.startswith("_")))})
                 continue
             function = getattr(module, request["name"])
-            args = [wire.decode(a) for a in request["args"]]
-            kwargs = {k: wire.decode(v) for k, v in request["kwargs"].items()}
+            args = [wire.decode(a, load_models=True) for a in request["args"]]
+            kwargs = {k: wire.decode(v, load_models=True) for k, v in request["kwargs"].items()}
             result = function(*args, **kwargs)
             reply({"ok": True, "value": wire.encode(result),
                    "args_after": [wire.encode(a) for a in args],

@@ -22,7 +22,7 @@ def _client(workers: int | None, scheduler: str | None):
     if scheduler:
         return Client(scheduler)
     cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=40)
+                           dashboard_address=":0", silence_logs=40)
     return Client(cluster)
 
 
@@ -100,7 +100,7 @@ def summary_table(results: list[dict]) -> str:
     for r in results:
         score = f"{r['score']:g}/{r['max_score']:g}" if "score" in r else "-"
         if r.get("manual_pending"):
-            score += f" (+{r['manual_pending']:g} manual)"
+            score += f" ({r['manual_pending']:g} to grade by hand)"
         rows.append((r["student"], r["assignment"], score, f"{r.get('seconds', 0):.1f}s",
                      r["status"] + (" (kept)" if r.get("skipped") else ""), r.get("reason", "")[:90]))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]

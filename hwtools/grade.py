@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from hwtools import hidden_runner, sandbox
+from hwtools import budget, hidden_runner, sandbox
 from hwtools.course import Course
 
 HIDDEN_PREFIX = "hidden_"
@@ -70,7 +70,7 @@ def explain_failure(execution: dict, submitted: Path) -> str:
 
 
 def _run_execution(course: Course, assignment: str, student: str, scratch: Path, timeout_s: float) -> dict:
-    env = sandbox.scrubbed_env(scratch / "home", dict(sandbox.thread_env(1), HW_MODE="grade"))
+    env = sandbox.scrubbed_env(scratch / "home", dict(sandbox.thread_env(1), HW_MODE=budget.grading_mode()))
     (scratch / "home").mkdir()
     process = sandbox.popen([sys.executable, "-I", "-m", "hwtools.execute_submission", str(course.root),
                              assignment, student, str(scratch)],
@@ -168,8 +168,10 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
                 score, manual = min(total["earned"], cell["max_score"]), False
             elif (notebook, name) in nb_scores:
                 score, manual = nb_scores[(notebook, name)]
+            elif cell["manual"] and _readable_notebook(submitted / f"{notebook}.ipynb") is not None:
+                score, manual = None, True  # the notebook could not run, but a TA can read its answers
             else:
-                score, manual = (None, True) if cell["manual"] else (0.0, False)
+                score, manual = 0.0, False
             grades.append({"notebook": notebook, "name": name, "auto_score": score,
                            "needs_manual_grade": manual, "max_score": cell["max_score"]})
 
@@ -194,7 +196,7 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
     manual_max = sum(g["max_score"] for g in grades if g["needs_manual_grade"])
     return {"student": student, "assignment": assignment, "status": "failed" if failure else "graded",
             "reason": failure or _zero_reason(score, hidden["checks"]), "score": score,
-            "max_score": sum(g["max_score"] for g in grades) - manual_max, "manual_pending": manual_max,
+            "max_score": sum(g["max_score"] for g in grades), "manual_pending": manual_max,
             "grades": grades, "checks": hidden["checks"], "hidden_status": hidden["status"],
             "fingerprint": submission_fingerprint(course, assignment, student),
             "seconds": round(time.monotonic() - started, 1), "autograded_files": str(output_dir),

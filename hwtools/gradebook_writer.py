@@ -15,7 +15,9 @@ from pathlib import Path
 from hwtools import nbgrader_bridge
 from hwtools.course import Course
 
-STATE_FILE = ".hw-grade.json"
+def state_path(course: Course, assignment: str, student: str) -> Path:
+    """Beside the autograded folder, not in it: nbgrader copies that folder into the feedback."""
+    return course.autograded / student / f".hw-grade-{assignment}.json"
 
 
 def _timestamp(submitted: Path):
@@ -54,13 +56,13 @@ def record_result(course: Course, result: dict, gradebook) -> None:
     state = {k: result[k] for k in ("status", "reason", "score", "max_score", "manual_pending", "fingerprint", "seconds",
                                     "hidden_status", "checks")}
     state["recorded_at"] = datetime.now().isoformat(timespec="seconds")
-    (target / STATE_FILE).write_text(json.dumps(state, indent=1))
+    state_path(course, assignment, student).write_text(json.dumps(state, indent=1))
     shutil.rmtree(result["scratch"], ignore_errors=True)
 
 
 def recorded_state(course: Course, assignment: str, student: str) -> dict | None:
     """What was recorded for a submission, or None if it was never graded (or the record is torn)."""
-    path = course.autograded_dir(student, assignment) / STATE_FILE
+    path = state_path(course, assignment, student)
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):

@@ -14,6 +14,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from hwtools import budget
 from hwtools.course import Course
 
 
@@ -31,7 +32,8 @@ def run_hidden_suite(course: Course, assignment: str, files_dir: Path, timeout_s
         argv = [sys.executable, "-m", "pytest", "-c", str(course.hidden_tests / "pytest.ini"),
                 "--rootdir", str(course.hidden_tests), "--import-mode=importlib", str(suite),
                 "--hw-submission", str(files_dir), "--hw-results", str(results)]
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", HW_COURSE_ROOT=str(course.root))
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", HW_COURSE_ROOT=str(course.root),
+                   HW_MODE=budget.grading_mode())
         try:
             done = subprocess.run(argv, cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout_s)
             status = "ok" if done.returncode in (0, 1) else f"hidden suite exited with code {done.returncode}"

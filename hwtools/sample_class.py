@@ -15,7 +15,7 @@ CELLS_FILE = "cells.json"
 TIMESTAMP = "2026-11-20 12:00:00.000000 UTC"
 
 
-def _fill_cells(notebook_path: Path, sources: dict) -> None:
+def fill_cells(notebook_path: Path, sources: dict) -> None:
     notebook = nbformat.read(str(notebook_path), as_version=4)
     for cell in notebook.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -37,7 +37,7 @@ def build_submission(course: Course, student: str, assignment: str, changes: Pat
         else:
             shutil.copy(path, target / path.name)
     for notebook_name, sources in cells.items():
-        _fill_cells(target / notebook_name, sources)
+        fill_cells(target / notebook_name, sources)
     (target / "timestamp.txt").write_text(TIMESTAMP)
 
 

@@ -17,6 +17,7 @@ log = logging.getLogger("hwtools.sandbox")
 
 # Variables a student process may see; everything else (tokens, db URLs, cloud keys) is dropped.
 _PASSED_VARIABLES = ("LANG", "LC_ALL", "TZ", "HW_MODE", "HW_DATA", "HW_SEED", "HW_MNIST_PATH",
+                     "HW_CELL_TIMEOUT", "HW_TRAINING_CELL_TIMEOUT", "HW_MEMORY_MB",
                      "TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND")
 
 

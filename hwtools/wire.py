@@ -15,6 +15,14 @@ import numpy as np
 MAX_DEPTH = 20
 
 
+class ModelFile:
+    """A saved Keras model, by path relative to the submission: the student's process loads it,
+    so a model can be passed to a student function without crossing the wire."""
+
+    def __init__(self, path: str):
+        self.path = str(path)
+
+
 class Opaque:
     """Stands for a value that is not plain data (a custom class, a function, ...)."""
 
@@ -46,6 +54,8 @@ def encode(value, depth: int = 0):
         if all(type(k) is str for k in value):
             return {"t": "dict", "items": [[k, encode(v, depth + 1)] for k, v in value.items()]}
         return {"t": "opaque", "type": "dict with non-string keys"}
+    if kind is ModelFile:
+        return {"t": "model_file", "path": value.path}
     if isinstance(value, (np.ndarray, np.generic)):
         array = np.array(value, copy=True)
         if array.dtype.kind in "biufc":
@@ -54,20 +64,25 @@ def encode(value, depth: int = 0):
     return {"t": "opaque", "type": f"{kind.__module__}.{kind.__qualname__}"}
 
 
-def decode(data):
-    """The value back from its plain-data form; unknown shapes are refused."""
+def decode(data, load_models: bool = False):
+    """The value back from its plain-data form; unknown shapes are refused. Only the student's
+    process passes ``load_models`` (a model file becomes a loaded Keras model there)."""
     tag = data["t"]
     if tag == "v":
         return data["v"]
     if tag == "float":
         return float(data["v"])
     if tag in ("list", "tuple"):
-        items = [decode(v) for v in data["items"]]
+        items = [decode(v, load_models) for v in data["items"]]
         return items if tag == "list" else tuple(items)
     if tag == "dict":
-        return {str(k): decode(v) for k, v in data["items"]}
+        return {str(k): decode(v, load_models) for k, v in data["items"]}
     if tag == "nd":
         return np.load(io.BytesIO(base64.b64decode(data["npy"])), allow_pickle=False)
     if tag == "opaque":
         return Opaque(str(data["type"]))
+    if tag == "model_file" and load_models:
+        import keras
+
+        return keras.saving.load_model(data["path"], safe_mode=True)
     raise ValueError(f"unknown wire tag {tag!r}")

@@ -1,0 +1,1 @@
+"""One module per assignment: its BUDGET (per HW_MODE) and the helpers its notebook imports."""

@@ -1,0 +1,159 @@
+"""End to end: release, build the sample class plus hostile submissions, autograde them in
+parallel through nbgrader, record, give feedback, export; then again, resumably."""
+import csv
+import json
+import shutil
+
+import nbformat
+import pytest
+
+from conftest import fixture_path
+from hwtools import autograde as autograde_module
+from hwtools.autograde import autograde
+from hwtools.export import export_grades
+from hwtools.gradebook_writer import open_gradebook, state_path
+from hwtools.release import release_all
+from hwtools.sample_class import build_sample_class, build_submission, fill_cells
+from test_release import hidden_code_lines
+
+# Exact autograded scores of the sample class (written answers wait for a TA: +2 manual).
+EXPECTED = {"alice_correct": 15.0, "bob_partial": 5.0, "carol_stub": 0.0, "dave_broken": 0.0,
+            "erin_infinite_loop": 1.0, "frank_os_exit": 1.0, "gina_kernel_exit": 15.0,
+            "hank_corrupt_notebook": 14.0}
+
+
+def add_hostile_students(course, tmp_path):
+    """Scenario submissions named for what they do, built like the sample class."""
+    reference = (course.sample_class / "alice_correct" / "batchnorm")
+    for student, py in (("erin_infinite_loop", "infinite-loop.py"), ("frank_os_exit", "os-exit.py")):
+        changes = tmp_path / student
+        changes.mkdir()
+        shutil.copy(fixture_path("batchnorm", py), changes / "forward_batchnorm.py")
+        shutil.copy(reference / "cells.json", changes / "cells.json")
+        build_submission(course, student, "batchnorm", changes, course.submission_dir(student, "batchnorm"))
+    # a correct .py, but the notebook kills its kernel: the notebook part cannot run
+    build_submission(course, "gina_kernel_exit", "batchnorm", reference, course.submission_dir("gina_kernel_exit", "batchnorm"))
+    fill_cells(course.submission_dir("gina_kernel_exit", "batchnorm") / "batchnorm.ipynb",
+               {"answer_param_count": "import os\nbn_trainable_params = 260\nos._exit(1)"})
+    # a correct .py and a notebook that is not JSON
+    build_submission(course, "hank_corrupt_notebook", "batchnorm", reference,
+                     course.submission_dir("hank_corrupt_notebook", "batchnorm"))
+    (course.submission_dir("hank_corrupt_notebook", "batchnorm") / "batchnorm.ipynb").write_text("{ not json")
+
+
+@pytest.fixture(scope="module")
+def graded(session_course, tmp_path_factory, monkeypatch_module):
+    course = session_course
+    monkeypatch_module.setenv("HW_CELL_TIMEOUT", "20")
+    release_all(course)
+    build_sample_class(course, ["batchnorm"])
+    add_hostile_students(course, tmp_path_factory.mktemp("hostile"))
+    results = autograde(course, "batchnorm", workers=2)
+    return course, {r["student"]: r for r in results}
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_every_student_gets_the_expected_score(graded):
+    _, results = graded
+    assert {s: r["score"] for s, r in results.items()} == EXPECTED
+    assert all(r["max_score"] == 17 for r in results.values())
+    pending = {s: r["manual_pending"] for s, r in results.items()}
+    # nbgrader scores an unanswered written cell 0 itself; a corrupt notebook has nothing to read
+    assert pending == {"alice_correct": 2, "bob_partial": 1, "carol_stub": 0, "dave_broken": 0,
+                       "erin_infinite_loop": 2, "frank_os_exit": 2, "gina_kernel_exit": 2,
+                       "hank_corrupt_notebook": 0}
+
+
+def test_the_gradebook_holds_the_same_scores(graded):
+    course, _ = graded
+    with open_gradebook(course) as gb:
+        scores = {s.student.id: s.score for s in gb.assignment_submissions("batchnorm")}
+    assert scores == EXPECTED
+
+
+def test_zero_and_failure_come_with_reasons(graded):
+    _, results = graded
+    assert "NotImplementedError" in results["carol_stub"]["reason"]
+    assert "SyntaxError" in results["dave_broken"]["reason"]
+    assert results["gina_kernel_exit"]["status"] == "failed" and "kernel died" in results["gina_kernel_exit"]["reason"]
+    assert results["hank_corrupt_notebook"]["status"] == "failed"
+    assert "corrupt" in results["hank_corrupt_notebook"]["reason"]
+    assert results["alice_correct"]["status"] == "graded" and results["alice_correct"]["reason"] == ""
+
+
+def feedback_text(course, student) -> str:
+    return (course.feedback / student / "batchnorm" / "batchnorm.html").read_text()
+
+
+def test_feedback_explains_points_lost(graded):
+    course, _ = graded
+    bob = feedback_text(course, "bob_partial")
+    assert "Hidden tests hidden_train_forward: 1 / 6 points" in bob
+    assert "expected" in bob and "off by" in bob
+    assert "could not load forward_batchnorm.py: SyntaxError" in feedback_text(course, "dave_broken")
+    assert "timed out" in feedback_text(course, "erin_infinite_loop")
+    assert "kernel died" in feedback_text(course, "gina_kernel_exit")
+    assert "corrupt" in feedback_text(course, "hank_corrupt_notebook")
+
+
+def test_no_hidden_test_code_in_feedback_or_autograded(graded, repo):
+    course, _ = graded
+    hidden = hidden_code_lines(repo)
+    for folder in (course.feedback, course.autograded):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                text = path.read_text(errors="ignore")
+                assert "BEGIN HIDDEN TESTS" not in text or folder == course.autograded, path
+                assert not [line for line in hidden if line in text], path
+    for path in course.feedback.rglob("*.html"):
+        assert "scored outside this notebook" not in path.read_text(), path
+
+
+def test_rerun_keeps_grades_and_duplicates_nothing(graded, monkeypatch):
+    course, first = graded
+    calls = []
+    monkeypatch.setattr(autograde_module, "_grade_and_record", lambda *a, **k: calls.append(a) or [])
+    again = {r["student"]: r for r in autograde(course, "batchnorm", workers=2)}
+    assert calls == [] and set(again) == set(first)
+    assert all(r.get("skipped") for r in again.values())
+    with open_gradebook(course) as gb:
+        assert len(gb.assignment_submissions("batchnorm")) == len(EXPECTED)
+
+
+def test_a_changed_submission_is_regraded_alone(graded):
+    course, _ = graded
+    path = course.submission_dir("bob_partial", "batchnorm") / "forward_batchnorm.py"
+    path.write_text(path.read_text().replace("ddof=1", "ddof=0"))
+    results = {r["student"]: r for r in autograde(course, "batchnorm", workers=1)}
+    assert not results["bob_partial"].get("skipped") and results["bob_partial"]["score"] == 14.0
+    assert all(r.get("skipped") for s, r in results.items() if s != "bob_partial")
+    path.write_text(path.read_text().replace("ddof=0", "ddof=1"))
+    results = {r["student"]: r for r in autograde(course, "batchnorm", ["bob_partial"], workers=1)}
+    assert results["bob_partial"]["score"] == EXPECTED["bob_partial"]
+
+
+def test_export_has_a_row_per_student_and_a_total(graded, tmp_path):
+    course, _ = graded
+    wide, long = export_grades(course, tmp_path / "grades.csv", tmp_path / "grades_long.csv")
+    rows = {r["student"]: r for r in csv.DictReader(wide.open())}
+    assert rows["(max)"]["batchnorm"] == "17.0"
+    assert float(rows["alice_correct"]["batchnorm"]) == 15.0 == float(rows["alice_correct"]["total"])
+    long_rows = list(csv.DictReader(long.open()))
+    assert {r["cell"] for r in long_rows} >= {"hidden_train_forward", "answer_eps", "hidden_param_count"}
+
+
+def test_recorded_state_is_readable(graded):
+    course, _ = graded
+    state = json.loads(state_path(course, "batchnorm", "bob_partial").read_text())
+    assert state["score"] == EXPECTED["bob_partial"] and state["checks"]
+
+
+def test_autograded_notebook_is_a_valid_notebook(graded):
+    course, _ = graded
+    for student in EXPECTED:
+        nbformat.validate(nbformat.read(str(course.autograded_dir(student, "batchnorm") / "batchnorm.ipynb"), 4))

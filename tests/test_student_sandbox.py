@@ -1,0 +1,149 @@
+"""hwtools.student: student code runs in a sandboxed process; only plain data comes back."""
+import os
+import textwrap
+
+import numpy as np
+import pytest
+
+from hwtools import sandbox
+from hwtools.student import StudentCodeProblem, StudentError, StudentModule
+from hwtools.wire import Opaque
+
+MODULE = '''
+import os, socket, numpy as np
+print("students print things")
+
+def double(x, options):
+    options["seen"] = True
+    x += 1            # in place, on purpose
+    return x * 2
+
+def forever():
+    while True:
+        pass
+
+def leave():
+    os._exit(3)
+
+def refuse():
+    raise ValueError("bad mode")
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+def cheat():
+    np.allclose = lambda *a, **k: True
+    return AlwaysEqual()
+
+def hog():
+    return np.ones(4 * 1024 ** 3 // 8 * 3).sum()   # 12 GiB
+
+def environment():
+    return dict(os.environ)
+
+def connect():
+    try:
+        socket.create_connection(("1.1.1.1", 80), timeout=2)
+        return "connected"
+    except OSError as err:
+        return type(err).__name__
+
+answer = 6 * 7
+'''
+
+
+@pytest.fixture
+def module(tmp_path):
+    path = tmp_path / "student_code.py"
+    path.write_text(textwrap.dedent(MODULE))
+    with StudentModule(path, timeout_s=5, limits=sandbox.Limits(memory_mb=2048)) as proxy:
+        yield proxy
+
+
+def test_calls_return_values_and_arguments_after_the_call(module):
+    call = module.call("double", np.ones(3), {"mode": "train"})
+    np.testing.assert_array_equal(call.value, [4.0, 4.0, 4.0])
+    np.testing.assert_array_equal(call.args_after[0], [2.0, 2.0, 2.0])
+    assert call.args_after[1] == {"mode": "train", "seen": True}
+    assert module.get("answer") == 42
+
+
+def test_exceptions_come_back_with_their_type(module):
+    with pytest.raises(StudentError) as err:
+        module.call("refuse")
+    assert err.value.is_a("ValueError") and err.value.is_a("Exception") and "bad mode" in str(err.value)
+
+
+def test_objects_are_not_trusted(module):
+    value = module.call("cheat").value
+    assert isinstance(value, Opaque) and "AlwaysEqual" in value.type_name
+    assert not np.allclose(np.zeros(2), np.ones(2)), "the patch must stay in the student's process"
+
+
+def test_an_infinite_loop_times_out_and_the_module_recovers(module):
+    with pytest.raises(StudentCodeProblem, match="timed out after 5 s while running forever"):
+        module.call("forever")
+    assert module.get("answer") == 42
+
+
+def test_repeated_timeouts_stop_early(module):
+    for _ in range(2):
+        with pytest.raises(StudentCodeProblem, match="timed out"):
+            module.call("forever", timeout_s=1)
+    with pytest.raises(StudentCodeProblem, match="not run: your code already timed out"):
+        module.call("double", np.ones(1), {})
+
+
+def test_os_exit_is_reported_and_the_module_recovers(module):
+    with pytest.raises(StudentCodeProblem, match=r"ended \(exit code 3\)"):
+        module.call("leave")
+    assert module.get("answer") == 42
+
+
+def test_memory_is_capped(module):
+    with pytest.raises((StudentError, StudentCodeProblem)) as err:
+        module.call("hog")
+    assert "MemoryError" in str(err.value) or "memory" in str(err.value)
+
+
+def test_environment_is_scrubbed(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTRUCTOR_SECRET_TOKEN", "s3cret")
+    path = tmp_path / "student_code.py"
+    path.write_text(textwrap.dedent(MODULE))
+    with StudentModule(path) as proxy:
+        env = proxy.call("environment").value
+    assert "INSTRUCTOR_SECRET_TOKEN" not in env
+    assert env["HOME"] != os.environ.get("HOME")
+
+
+@pytest.mark.skipif(not sandbox.network_isolation_available(), reason="this OS forbids network namespaces")
+def test_no_network(module):
+    assert module.call("connect").value in ("OSError", "ConnectionRefusedError", "TimeoutError")
+
+
+def test_missing_and_broken_files_are_explained(tmp_path):
+    with pytest.raises(StudentCodeProblem, match="missing from the submission"):
+        StudentModule(tmp_path / "absent.py").get("x")
+    broken = tmp_path / "broken.py"
+    broken.write_text("def f(:\n    pass\n")
+    with pytest.raises(StudentCodeProblem, match="could not load broken.py: SyntaxError"):
+        StudentModule(broken).get("f")
+
+
+def test_notebook_definitions_load_without_running_the_rest(tmp_path):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import numpy as np\nraise SystemExit('top-level code must not run')"),
+        nbformat.v4.new_code_cell("def area(r):\n    return np.pi * r ** 2\nn_params = 10 * 20 + 20\n%matplotlib inline"),
+        nbformat.v4.new_code_cell("model = train_for_hours()"),
+        nbformat.v4.new_code_cell("def broken(:"),
+    ])
+    path = tmp_path / "work.ipynb"
+    nbformat.write(notebook, str(path))
+    with StudentModule(path) as proxy:
+        assert proxy.get("n_params") == 220
+        assert proxy.call("area", 1.0).value == pytest.approx(np.pi)
+        assert "model" not in proxy.names()
+        assert any("SyntaxError in code cell 3" in p for p in proxy.load_problems)
