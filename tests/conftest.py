@@ -45,3 +45,22 @@ def session_course(tmp_path_factory) -> Course:
 
 def fixture_path(*parts: str) -> Path:
     return REPO / "tests" / "fixtures" / Path(*parts)
+
+
+def submit_folder(course: Course, assignment: str, student: str, folder: Path) -> Path:
+    """Put a folder in place as the student's submission (nbgrader layout) and return it."""
+    target = course.submission_dir(student, assignment)
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(folder, target, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    return target
+
+
+def submit_source_solution(course: Course, assignment: str, student: str = "reference_solution") -> Path:
+    """The instructor's solution submitted as a student's work: it must score full marks."""
+    return submit_folder(course, assignment, student, course.source / assignment)
+
+
+def submit_release(course: Course, assignment: str, student: str = "untouched_release") -> Path:
+    """The release handed in untouched: it must score zero."""
+    return submit_folder(course, assignment, student, course.release / assignment)
