@@ -1,0 +1,344 @@
+"""Builds source/cnn_arithmetic/cnn_arithmetic.ipynb (run: python authoring/build_cnn_arithmetic.py)."""
+from pathlib import Path
+
+from hwtools.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
+                               write_notebook, written_answer)
+
+PUBLIC_DONE = 'print("Public tests passed. Hidden tests will also grade this.")'
+
+LAYER_ARITHMETIC = [
+    markdown("""
+## 1. Layer arithmetic (7 points, hidden tests)
+
+All sizes are along **one** spatial axis (height or width; square inputs and kernels use the
+same number twice). Conventions are PyTorch's and Keras's: no `ceil_mode`, output sizes are
+**rounded down**, a dilated kernel of size `k` and dilation `d` spans `d * (k - 1) + 1`
+input positions.
+
+The hidden tests call your functions on fresh random layer configurations and compare them
+with real layers, so a formula that only fits the seed's numbers is not enough.
+"""),
+    solution_code("conv_output_size", '''
+def conv_output_size(n, kernel, stride=1, padding=0, dilation=1):
+    """Output size of a convolution over n positions (padding added on both sides)."""
+    ### BEGIN SOLUTION
+    effective_kernel = dilation * (kernel - 1) + 1
+    return (n + 2 * padding - effective_kernel) // stride + 1
+    ### END SOLUTION
+'''),
+    solution_code("pool_output_size", '''
+def pool_output_size(n, pool, stride=None, padding=0):
+    """Output size of max or average pooling; the stride defaults to the pool size."""
+    ### BEGIN SOLUTION
+    stride = pool if stride is None else stride
+    return (n + 2 * padding - pool) // stride + 1
+    ### END SOLUTION
+'''),
+    solution_code("conv_params", '''
+def conv_params(c_in, c_out, kernel, bias=True):
+    """Trainable parameters of a 2-D convolution; kernel is an int (square) or (kh, kw)."""
+    ### BEGIN SOLUTION
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    return c_out * (kh * kw * c_in + (1 if bias else 0))
+    ### END SOLUTION
+'''),
+    solution_code("same_padding", '''
+def same_padding(f):
+    """Padding on each side that keeps the size for an odd filter f at stride 1 (seed 000, 5-b)."""
+    ### BEGIN SOLUTION
+    return (f - 1) // 2
+    ### END SOLUTION
+'''),
+    public_tests("public_layer_arithmetic", f"""
+assert_equal_number(conv_output_size(256, 3, stride=1, padding=1), 256, name="layer 1 of seed 000 Q5")
+assert_equal_number(conv_output_size(28, 5), 24, name="5x5 valid conv on 28")
+assert_equal_number(pool_output_size(24, 2), 12, name="2x2 pooling on 24")
+assert_equal_number(conv_params(3, 64, 3), 1792, name="Conv(64, 3x3) on RGB")
+assert_equal_number(same_padding(3), 1, name="same padding of a 3x3 filter")
+{PUBLIC_DONE}
+"""),
+    hidden_group("hidden_conv_output_size", 3, "the seed's layers and random (n, kernel, stride, padding, "
+                 "dilation) against torch.nn.Conv2d"),
+    hidden_group("hidden_pool_output_size", 1, "random (n, pool, stride, padding) against torch pooling"),
+    hidden_group("hidden_conv_params", 2, "random convolutions, with and without bias, against torch"),
+    hidden_group("hidden_same_padding", 1, "odd filters, against the padding that keeps torch's size"),
+]
+
+SEED000_Q5 = [
+    markdown("""
+## 2. Seed 000, question 5: a network with dilated convolutions (5 points, hidden tests)
+
+A 256 x 256 x 3 image goes through:
+
+| layer | |
+|---|---|
+| 1 | Conv(64, 3x3, stride 1, padding 'same') |
+| 2 | Dilated-Conv(32, 5x5, stride 2, dilation 2, padding 'valid') |
+| 3 | MaxPool(2x2, stride 2) |
+| 4 | Conv(128, 3x3, stride 1, padding 'same') |
+| 5 | Dilated-Conv(64, 5x5, stride 2, dilation 4, padding 'valid') |
+| 6 | MaxPool(2x2, stride 2) |
+| 7 | Conv(256, 3x3, stride 1, padding 'same') |
+| 8 | Dilated-Conv(128, 5x5, stride 2, dilation 2, padding 'valid') |
+| 9 | MaxPool(2x2, stride 2) |
+
+Assign `q5_output_shapes`, a list of nine `(height, width, channels)` tuples, and
+`q5_params`, a list of nine ints (the parameters of each layer, biases included).
+
+**Assign literal values or arithmetic expressions** (`64 * (3 * 3 * 3 + 1)`), not calls of
+your functions: the grader reads these variables without running your notebook. Check them
+with your functions in the public test cell.
+"""),
+    solution_code("q5_table", """
+### BEGIN SOLUTION
+q5_output_shapes = [(256, 256, 64), (124, 124, 32), (62, 62, 32), (62, 62, 128), (23, 23, 64),
+                    (11, 11, 64), (11, 11, 256), (2, 2, 128), (1, 1, 128)]
+q5_params = [64 * (3 * 3 * 3 + 1), 32 * (5 * 5 * 64 + 1), 0, 128 * (3 * 3 * 32 + 1),
+             64 * (5 * 5 * 128 + 1), 0, 256 * (3 * 3 * 64 + 1), 128 * (5 * 5 * 256 + 1), 0]
+### END SOLUTION
+"""),
+    public_tests("public_q5_table", f"""
+assert len(q5_output_shapes) == 9 and all(len(shape) == 3 for shape in q5_output_shapes), \\
+    "q5_output_shapes: nine (height, width, channels) tuples"
+assert len(q5_params) == 9 and all(isinstance(p, int) for p in q5_params), "q5_params: nine ints"
+assert_equal_number(q5_output_shapes[0][0], conv_output_size(256, 3, padding=same_padding(3)), name="layer 1 size")
+{PUBLIC_DONE}
+"""),
+    markdown("""
+The seed first printed **dilation 8** for layer 8 and corrected it to 2. With dilation 8,
+how many input positions does layer 8's 5x5 kernel span along one axis, and does it fit the
+map it receives? Assign `q5_d8_effective_kernel` (an int) and `q5_d8_fits` (True or False).
+"""),
+    solution_code("q5_dilation8", """
+### BEGIN SOLUTION
+q5_d8_effective_kernel = 8 * (5 - 1) + 1
+q5_d8_fits = False
+### END SOLUTION
+"""),
+    hidden_group("hidden_q5_table", 5, "every layer's output shape and parameters, and the dilation-8 "
+                 "variant, against the network built in torch"),
+    markdown("""
+What happens to layer 8 with dilation 8, in numbers and in a framework (what does Keras or
+PyTorch do with it)? (written, graded by a TA)
+"""),
+    written_answer("answer_dilation8", """
+Its kernel spans 8 * (5 - 1) + 1 = 33 positions, but layer 8 receives an 11 x 11 map:
+(11 - 33) // 2 + 1 is negative, so no output exists with 'valid' padding. PyTorch raises
+"Kernel size can't be greater than actual input size"; Keras refuses the layer as well
+(a negative output dimension). The network would need padding, a smaller dilation (2, the
+correction) or a larger input.
+""", points=1),
+]
+
+OTHER_SEED_COUNTS = [
+    markdown("""
+## 3. Parameter counts from the other seeds (5 points, hidden tests)
+
+**(a) Seed 000, 6-e.** Trainable parameters of a fully connected layer from 10 to 20 units
+followed by batch normalisation: assign `fc_bn_trainable_params`.
+"""),
+    solution_code("fc_batchnorm", """
+### BEGIN SOLUTION
+fc_bn_trainable_params = 10 * 20 + 20 + 2 * 20
+### END SOLUTION
+"""),
+    hidden_group("hidden_fc_batchnorm", 1, "fc_bn_trainable_params against torch Linear + BatchNorm1d"),
+    markdown("""
+**(b) Seed 001, question 3.** A 28 x 28 x 1 image goes through Conv2D(32, 3x3, stride 2,
+padding 'same') -> MaxPooling2D(2x2) -> Flatten -> Dense(5) (Keras layers). Assign
+`q3_conv_shape` and `q3_pool_shape` (height, width, channels), `q3_conv_params`,
+`q3_flatten_size` and `q3_dense_params`.
+"""),
+    solution_code("seed001_q3", """
+### BEGIN SOLUTION
+q3_conv_shape = (14, 14, 32)
+q3_conv_params = 32 * (3 * 3 * 1 + 1)
+q3_pool_shape = (7, 7, 32)
+q3_flatten_size = 7 * 7 * 32
+q3_dense_params = 5 * (1568 + 1)
+### END SOLUTION
+"""),
+    hidden_group("hidden_seed001_q3", 2, "the shapes and parameters against the model built in Keras"),
+    markdown("""
+**(c) Seed 004.** Parameters of **AlexNet** (the single-tower version: 227 x 227 x 3 input,
+conv1 96 filters 11x11 stride 4, 3x3/2 max pooling after conv1, conv2 and conv5, conv2 256
+5x5 padding 2, conv3-5 384, 384, 256 filters 3x3 padding 1, no groups, then fully connected
+4096, 4096, 1000) and of **VGG16** (224 x 224 x 3, thirteen 3x3 convolutions with padding 1
+in blocks of 64, 64 | 128, 128 | 256 x 3 | 512 x 3 | 512 x 3, a 2x2/2 max pooling after each
+block, then 4096, 4096, 1000). Assign `alexnet_params` and `vgg16_params`.
+"""),
+    solution_code("classic_nets", """
+### BEGIN SOLUTION
+alexnet_params = (96 * (11 * 11 * 3 + 1) + 256 * (5 * 5 * 96 + 1) + 384 * (3 * 3 * 256 + 1)
+                  + 384 * (3 * 3 * 384 + 1) + 256 * (3 * 3 * 384 + 1)
+                  + 4096 * (6 * 6 * 256 + 1) + 4096 * (4096 + 1) + 1000 * (4096 + 1))
+vgg16_params = (64 * (3 * 3 * 3 + 1) + 64 * (3 * 3 * 64 + 1) + 128 * (3 * 3 * 64 + 1) + 128 * (3 * 3 * 128 + 1)
+                + 256 * (3 * 3 * 128 + 1) + 2 * 256 * (3 * 3 * 256 + 1) + 512 * (3 * 3 * 256 + 1)
+                + 5 * 512 * (3 * 3 * 512 + 1) + 4096 * (7 * 7 * 512 + 1) + 4096 * (4096 + 1) + 1000 * (4096 + 1))
+### END SOLUTION
+"""),
+    public_tests("public_counts", f"""
+for name in ("fc_bn_trainable_params", "q3_conv_params", "q3_flatten_size", "q3_dense_params",
+             "alexnet_params", "vgg16_params"):
+    assert isinstance(globals()[name], int), f"{{name}} must be an int"
+assert len(q3_conv_shape) == 3 and len(q3_pool_shape) == 3, "shapes are (height, width, channels)"
+{PUBLIC_DONE}
+"""),
+    hidden_group("hidden_classic_nets", 2, "alexnet_params and vgg16_params against the networks built in torch"),
+    markdown("""
+Why do NiN and GoogLeNet need far fewer parameters than AlexNet and VGG16? Point at the
+layers that hold most of AlexNet's and VGG16's parameters. (written, graded by a TA)
+"""),
+    written_answer("answer_nin_googlenet", """
+Most of AlexNet's (about 58.6 of 62.4 million) and VGG16's (about 123.6 of 138.4 million)
+parameters sit in the fully connected layers, above all the first one (9216 x 4096 and
+25088 x 4096 weights). NiN removes the fully connected layers: 1x1 convolutions (an MLP per
+pixel) bring the channels to the number of classes and global average pooling replaces the
+classifier, which has no parameters. GoogLeNet's inception blocks use 1x1 convolutions to
+reduce the channels before the 3x3 and 5x5 convolutions and also end with global average
+pooling and a single small linear layer: a few million parameters (the seed cites about 4
+million for GoogLeNet and 2 million for NiN).
+""", points=2),
+]
+
+GAP_EXAMPLE = [
+    markdown("""
+## 4. Seed 001: forward and backward through a convolution and global average pooling (5 points, hidden tests)
+
+`conv2d_valid(x, w)` computes the single-channel cross-correlation used by deep-learning
+frameworks (stride 1, no padding, the kernel is not flipped):
+`O[i, j] = sum_{m, n} x[i + m, j + n] * w[m, n]`. A global average pooling (GAP) follows:
+`L = mean(O)`. `gap_filter_gradient(x, w)` returns `dL/dw`, an array of `w`'s shape.
+Use numpy only.
+"""),
+    solution_code("conv2d_valid", '''
+def conv2d_valid(x, w):
+    """Cross-correlation of a 2-D array x with a 2-D kernel w, stride 1, no padding."""
+    ### BEGIN SOLUTION
+    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    rows, cols = x.shape[0] - w.shape[0] + 1, x.shape[1] - w.shape[1] + 1
+    out = np.zeros((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            out[i, j] = np.sum(x[i:i + w.shape[0], j:j + w.shape[1]] * w)
+    return out
+    ### END SOLUTION
+'''),
+    solution_code("gap_filter_gradient", '''
+def gap_filter_gradient(x, w):
+    """dL/dw for L = mean(conv2d_valid(x, w))."""
+    ### BEGIN SOLUTION
+    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    rows, cols = x.shape[0] - w.shape[0] + 1, x.shape[1] - w.shape[1] + 1
+    upstream = np.full((rows, cols), 1.0 / (rows * cols))
+    return conv2d_valid(x, upstream)
+    ### END SOLUTION
+'''),
+    markdown("""
+The seed's example: `X = [[2, 3, 4], [3, 1, 5], [4, -1, -2]]` and `F = [[0, 3], [1, -2]]`.
+Work it out by hand (then check it with your functions) and assign `example_output` (the
+2x2 output as a list of lists), `example_gap` (L) and `example_dL_dF` (a list of lists).
+The seed's key took `dL/dO = 1` everywhere: is that the gradient of `L = mean(O)`?
+"""),
+    solution_code("gap_example", """
+### BEGIN SOLUTION
+example_output = [[10, 3], [9, 18]]
+example_gap = (10 + 3 + 9 + 18) / 4
+example_dL_dF = [[9 / 4, 13 / 4], [7 / 4, 3 / 4]]
+### END SOLUTION
+"""),
+    public_tests("public_gap", f"""
+seed_x = np.array([[2, 3, 4], [3, 1, 5], [4, -1, -2]])
+seed_f = np.array([[0, 3], [1, -2]])
+assert_close(conv2d_valid(seed_x, seed_f), example_output, name="conv2d_valid on the seed's example")
+assert_close(gap_filter_gradient(seed_x, seed_f), example_dL_dF, name="gap_filter_gradient on the seed's example")
+{PUBLIC_DONE}
+"""),
+    hidden_group("hidden_gap_example", 5, "conv2d_valid against torch, gap_filter_gradient against numeric "
+                 "gradients, on random shapes; the example's answers"),
+]
+
+RECEPTIVE_FIELD = [
+    markdown("""
+## 5. Seed 002: the receptive field of dilated convolutions (3 points, hidden tests)
+
+A stack of L convolutions without padding; layer l has kernel `k_l`, dilation `d_l` and
+stride `s_l` (lists, first layer first). `receptive_field(kernels, dilations, strides)`
+returns how many input positions (along one axis) one output unit of the last layer
+depends on. `relative_receptive_field(kernels, dilations, strides, input_size)` returns it
+as a fraction of the input size along that axis (seed 002's R_relative).
+"""),
+    solution_code("receptive_field", '''
+def receptive_field(kernels, dilations, strides):
+    """Input positions seen by one unit of the last layer, along one axis."""
+    ### BEGIN SOLUTION
+    field, jump = 1, 1
+    for kernel, dilation, stride in zip(kernels, dilations, strides):
+        field += dilation * (kernel - 1) * jump
+        jump *= stride
+    return field
+    ### END SOLUTION
+
+
+def relative_receptive_field(kernels, dilations, strides, input_size):
+    """The receptive field as a fraction of the input size."""
+    ### BEGIN SOLUTION
+    return receptive_field(kernels, dilations, strides) / input_size
+    ### END SOLUTION
+'''),
+    public_tests("public_receptive_field", f"""
+assert_equal_number(receptive_field([3, 3], [1, 1], [1, 1]), 5, name="two 3x3 convolutions")
+assert_equal_number(receptive_field([3], [2], [1]), 5, name="one 3x3 convolution with dilation 2")
+assert_close(relative_receptive_field([3, 3], [1, 1], [1, 1], 10), 0.5, name="relative, input 10")
+{PUBLIC_DONE}
+"""),
+    hidden_group("hidden_receptive_field", 3, "random stacks (kernels, dilations, strides) against impulse "
+                 "probing through torch convolutions"),
+    markdown("""
+Seed 002, 2: you want a relative receptive field above a threshold T at the lowest cost
+(FLOPs). How should the dilations and strides be chosen, and does the answer depend on the
+number of layers L? (written, graded by a TA)
+"""),
+    written_answer("answer_rf_tradeoff", """
+With R = 1 + sum_l d_l (k_l - 1) prod_{i<l} s_i, we need R / N > T. Dilation widens the
+field at no cost in FLOPs per output; stride also widens it (multiplicatively, for all later
+layers) and cuts the FLOPs of every later layer by s^2, but loses resolution. So: grow the
+dilations (for example exponentially, d_l = 2^(l-1), without gaps larger than the kernel so
+no input is skipped) and put strides early only as far as the task tolerates lost
+resolution; choose the smallest L and d_l with 1 + sum d_l (k_l - 1) prod s_i >= T N. It
+depends on L: every layer adds FLOPs and adds to R, so with more layers smaller dilations
+suffice, and the optimum balances the number of layers against their dilations.
+""", points=2),
+]
+
+CELLS = [
+    markdown("""
+# Convolution arithmetic, checked by an oracle
+
+Shape and parameter questions from the seed homeworks (000, 001, 002, 004). You write small
+numpy functions and fill answer variables; a few written answers are graded by a TA.
+
+* Use `math` and `numpy` only.
+* **Hidden tests grade your work** against real layers (torch and Keras) built by the
+  grader, on the seed's networks and on fresh random layer configurations. The public tests
+  below check the basics only.
+* The grader loads your notebook's imports, functions and **constant assignments** (literal
+  values and arithmetic expressions) without running the other cells: answer variables
+  must not call functions.
+"""),
+    locked_code("setup", """
+import math
+
+import numpy as np
+
+from hwtools.checks import assert_close, assert_equal_number
+"""),
+    *LAYER_ARITHMETIC,
+    *SEED000_Q5,
+    *OTHER_SEED_COUNTS,
+    *GAP_EXAMPLE,
+    *RECEPTIVE_FIELD,
+]
+
+if __name__ == "__main__":
+    write_notebook(Path(__file__).resolve().parents[1] / "source" / "cnn_arithmetic" / "cnn_arithmetic.ipynb", CELLS)

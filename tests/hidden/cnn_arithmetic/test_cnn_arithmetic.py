@@ -1,0 +1,394 @@
+"""Hidden grading of cnn_arithmetic.ipynb: every expected value comes from an oracle run here.
+
+Shapes come from torch layers applied to zero tensors on the meta device (shape inference
+only; torch accepts stride and dilation together, Keras refuses them), parameter counts from
+torch modules, gradients from finite differences in float64, receptive
+fields from backpropagating a unit impulse through a stack of all-ones convolutions.
+"""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from hwtools import budget
+from hwtools.checks import CheckFailure, assert_close, assert_equal_number
+
+torch.set_num_threads(1)
+META = torch.device("meta")
+SETTINGS = budget.budget("cnn_arithmetic")
+SEED_X = [[2, 3, 4], [3, 1, 5], [4, -1, -2]]
+SEED_F = [[0, 3], [1, -2]]
+
+
+@pytest.fixture(scope="module")
+def nb(student):
+    return student("cnn_arithmetic.ipynb", timeout_s=SETTINGS["hidden_call_timeout_s"])
+
+
+# Oracles --------------------------------------------------------------------------------
+
+def torch_conv_size(n, kernel, stride=1, padding=0, dilation=1):
+    """Output size of nn.Conv2d on an n x n zero input; None where torch refuses the layer."""
+    layer = nn.Conv2d(1, 1, kernel, stride=stride, padding=padding, dilation=dilation, device=META)
+    try:
+        return int(layer(torch.zeros(1, 1, n, n, device=META)).shape[-1])
+    except RuntimeError:
+        return None
+
+
+def torch_pool_size(n, pool, stride=None, padding=0):
+    layer = nn.MaxPool2d(pool, stride=stride, padding=padding)
+    return int(layer(torch.zeros(1, 1, n, n, device=META)).shape[-1])
+
+
+def parameter_count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def seed000_q5_layers(layer8_dilation=2):
+    """Seed 000 question 5's network, layer by layer, in torch."""
+    def conv(c_in, c_out, k, **kw):
+        return nn.Conv2d(c_in, c_out, k, device=META, **kw)
+    return [conv(3, 64, 3, padding="same"), conv(64, 32, 5, stride=2, dilation=2), nn.MaxPool2d(2, 2),
+            conv(32, 128, 3, padding="same"), conv(128, 64, 5, stride=2, dilation=4), nn.MaxPool2d(2, 2),
+            conv(64, 256, 3, padding="same"), conv(256, 128, 5, stride=2, dilation=layer8_dilation),
+            nn.MaxPool2d(2, 2)]
+
+
+def seed000_q5_table(layer8_dilation=2):
+    """[(height, width, channels), ...] and [parameters, ...] of every layer on 256 x 256 x 3."""
+    x, shapes, params = torch.zeros(1, 3, 256, 256, device=META), [], []
+    for layer in seed000_q5_layers(layer8_dilation):
+        x = layer(x)
+        shapes.append((int(x.shape[2]), int(x.shape[3]), int(x.shape[1])))
+        params.append(parameter_count(layer))
+    return shapes, params
+
+
+def smallest_input_accepted(layer: nn.Module, c_in: int) -> int:
+    """The smallest square input a layer accepts: its effective kernel size."""
+    n = 1
+    while True:
+        try:
+            layer(torch.zeros(1, c_in, n, n, device=META))
+            return n
+        except RuntimeError:
+            n += 1
+
+
+def classic_net_params(name):
+    """AlexNet (single tower, 96 filters, 227 x 227) or VGG16, built in torch on the meta device."""
+    with META:
+        if name == "alexnet":
+            features, size = [nn.Conv2d(3, 96, 11, 4), nn.MaxPool2d(3, 2), nn.Conv2d(96, 256, 5, padding=2),
+                              nn.MaxPool2d(3, 2), nn.Conv2d(256, 384, 3, padding=1),
+                              nn.Conv2d(384, 384, 3, padding=1), nn.Conv2d(384, 256, 3, padding=1),
+                              nn.MaxPool2d(3, 2)], 227
+        else:
+            features, c_in, size = [], 3, 224
+            for width, repeat in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)):
+                for _ in range(repeat):
+                    features.append(nn.Conv2d(c_in, width, 3, padding=1))
+                    c_in = width
+                features.append(nn.MaxPool2d(2, 2))
+        body = nn.Sequential(*features)
+        flat = body(torch.zeros(1, 3, size, size)).flatten(1).shape[1]
+        head = nn.Sequential(nn.Linear(flat, 4096), nn.Linear(4096, 4096), nn.Linear(4096, 1000))
+    return parameter_count(body) + parameter_count(head)
+
+
+def torch_correlate(x, w):
+    as_4d = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float64))[None, None]
+    return torch.nn.functional.conv2d(as_4d(x), as_4d(w))[0, 0].numpy()
+
+
+def numeric_filter_gradient(x, w, step):
+    """dL/dw of L = mean(correlate(x, w)) by central differences."""
+    w = np.asarray(w, dtype=np.float64)
+    grad = np.zeros_like(w)
+    for index in np.ndindex(w.shape):
+        up, down = w.copy(), w.copy()
+        up[index] += step
+        down[index] -= step
+        grad[index] = (torch_correlate(x, up).mean() - torch_correlate(x, down).mean()) / (2 * step)
+    return grad
+
+
+def probed_receptive_field(kernels, dilations, strides):
+    """Span of the input positions that output unit 0 depends on (impulse backpropagated)."""
+    size = 16
+    while True:
+        x = torch.zeros(1, 1, size, dtype=torch.float64, requires_grad=True)
+        out = x
+        try:
+            for k, d, s in zip(kernels, dilations, strides):
+                layer = nn.Conv1d(1, 1, k, stride=s, dilation=d, bias=False).double()
+                nn.init.ones_(layer.weight)
+                out = layer(out)
+        except RuntimeError:
+            size *= 2
+            continue
+        out[0, 0, 0].backward()
+        seen = np.flatnonzero(x.grad[0, 0].numpy())
+        return int(seen[-1] - seen[0] + 1)
+
+
+# Random configurations ------------------------------------------------------------------
+
+def random_conv(rng):
+    while True:
+        config = dict(n=int(rng.integers(4, 160)), kernel=int(rng.choice([1, 2, 3, 4, 5, 7])),
+                      stride=int(rng.integers(1, 5)), padding=int(rng.integers(0, 4)),
+                      dilation=int(rng.integers(1, 5)))
+        expected = torch_conv_size(**config)
+        if expected is not None:
+            return config, expected
+
+
+def random_stack(rng):
+    layers = int(rng.integers(1, 6))
+    return ([int(rng.choice([1, 2, 3, 5])) for _ in range(layers)], [int(rng.integers(1, 4)) for _ in range(layers)],
+            [int(rng.integers(1, 4)) for _ in range(layers)])
+
+
+def call_text(name, *args, **kwargs):
+    shown = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(shown)})"
+
+
+def student_number(nb, name, *args, **kwargs):
+    return nb.call(name, *args, **kwargs).value
+
+
+# Layer arithmetic -----------------------------------------------------------------------
+
+@pytest.mark.points(1, group="hidden_conv_output_size")
+def test_conv_output_size_seed_layers(nb):
+    """conv_output_size on the seed's layers (same padding, stride 2 with dilation 2 and 4)"""
+    for config in (dict(n=256, kernel=3, stride=1, padding=1, dilation=1), dict(n=256, kernel=5, stride=2, dilation=2),
+                   dict(n=62, kernel=5, stride=2, dilation=4), dict(n=11, kernel=5, stride=2, dilation=2)):
+        expected = torch_conv_size(**config)
+        assert_equal_number(student_number(nb, "conv_output_size", **config), expected,
+                            name=call_text("conv_output_size", **config))
+
+
+@pytest.mark.points(2, group="hidden_conv_output_size")
+def test_conv_output_size_random(nb, rng):
+    """conv_output_size on random layers with stride, padding and dilation"""
+    for _ in range(SETTINGS["random_configs"]):
+        config, expected = random_conv(rng)
+        assert_equal_number(student_number(nb, "conv_output_size", **config), expected,
+                            name=call_text("conv_output_size", **config))
+
+
+@pytest.mark.points(1, group="hidden_pool_output_size")
+def test_pool_output_size_random(nb, rng):
+    """pool_output_size on random pooling layers, default and explicit strides"""
+    for index in range(SETTINGS["random_configs"]):
+        pool = int(rng.integers(2, 6))
+        config = dict(n=int(rng.integers(pool, 120)), pool=pool, padding=int(rng.integers(0, pool // 2 + 1)))
+        if index % 3:
+            config["stride"] = int(rng.integers(1, 5))
+        expected = torch_pool_size(**config)
+        assert_equal_number(student_number(nb, "pool_output_size", **config), expected,
+                            name=call_text("pool_output_size", **config))
+
+
+def random_conv_params_case(rng, rectangular):
+    c_in, c_out = int(rng.integers(1, 513)), int(rng.integers(1, 513))
+    kernel = (int(rng.integers(1, 8)), int(rng.integers(1, 8))) if rectangular else int(rng.choice([1, 3, 5, 7]))
+    return c_in, c_out, kernel
+
+
+@pytest.mark.points(1, group="hidden_conv_params")
+def test_conv_params_with_bias(nb, rng):
+    """conv_params with the default bias, square kernels"""
+    for _ in range(SETTINGS["random_configs"]):
+        c_in, c_out, kernel = random_conv_params_case(rng, rectangular=False)
+        expected = parameter_count(nn.Conv2d(c_in, c_out, kernel, device=META))
+        assert_equal_number(student_number(nb, "conv_params", c_in, c_out, kernel), expected,
+                            name=call_text("conv_params", c_in, c_out, kernel))
+
+
+@pytest.mark.points(1, group="hidden_conv_params")
+def test_conv_params_rectangular_and_no_bias(nb, rng):
+    """conv_params with (kh, kw) kernels, with and without bias"""
+    for index in range(SETTINGS["random_configs"]):
+        c_in, c_out, kernel = random_conv_params_case(rng, rectangular=True)
+        bias = bool(index % 2)
+        expected = parameter_count(nn.Conv2d(c_in, c_out, kernel, bias=bias, device=META))
+        assert_equal_number(student_number(nb, "conv_params", c_in, c_out, kernel, bias=bias), expected,
+                            name=call_text("conv_params", c_in, c_out, kernel, bias=bias))
+
+
+@pytest.mark.points(1, group="hidden_same_padding")
+def test_same_padding(nb):
+    """same_padding(f) keeps the size of a stride-1 convolution for odd f"""
+    for f in (1, 3, 5, 7, 9, 11):
+        expected = next(p for p in range(f) if torch_conv_size(32, f, padding=p) == 32)
+        assert_equal_number(student_number(nb, "same_padding", f), expected, name=f"same_padding({f})")
+
+
+# Seed 000, question 5 -------------------------------------------------------------------
+
+def read_table(nb, name, expected):
+    answer = nb.get(name)
+    if not isinstance(answer, (list, tuple)) or len(answer) != len(expected):
+        raise CheckFailure(f"{name}: expected a list of {len(expected)} entries, got {answer!r:.120}")
+    return answer
+
+
+@pytest.mark.points(2, group="hidden_q5_table")
+def test_q5_output_shapes(nb):
+    """q5_output_shapes: the output shape of each of the nine layers"""
+    shapes, _ = seed000_q5_table()
+    answer = read_table(nb, "q5_output_shapes", shapes)
+    for layer, (got, expected) in enumerate(zip(answer, shapes), start=1):
+        if not isinstance(got, (list, tuple)) or len(got) != 3:
+            raise CheckFailure(f"q5_output_shapes, layer {layer}: expected (height, width, channels), got {got!r:.80}")
+        for axis, value, want in zip(("height", "width", "channels"), got, expected):
+            assert_equal_number(value, want, name=f"q5_output_shapes, layer {layer} {axis}")
+
+
+@pytest.mark.points(2, group="hidden_q5_table")
+def test_q5_params(nb):
+    """q5_params: the parameters of each of the nine layers"""
+    _, params = seed000_q5_table()
+    answer = read_table(nb, "q5_params", params)
+    for layer, (got, expected) in enumerate(zip(answer, params), start=1):
+        assert_equal_number(got, expected, name=f"q5_params, layer {layer}")
+
+
+@pytest.mark.points(1, group="hidden_q5_table")
+def test_q5_dilation8(nb):
+    """layer 8 with dilation 8: the span of its kernel and whether it fits its input"""
+    layer8 = seed000_q5_layers(layer8_dilation=8)[7]
+    assert_equal_number(nb.get("q5_d8_effective_kernel"), smallest_input_accepted(layer8, 256),
+                        name="q5_d8_effective_kernel")
+    shapes, _ = seed000_q5_table()
+    height, width, channels = shapes[6]
+    try:
+        layer8(torch.zeros(1, channels, height, width, device=META))
+        fits = True
+    except RuntimeError:
+        fits = False
+    answer = nb.get("q5_d8_fits")
+    if not isinstance(answer, bool) or answer != fits:
+        raise CheckFailure(f"q5_d8_fits: expected {fits} for a {height} x {width} input, got {answer!r:.40}")
+
+
+# Parameter counts of the other seeds ----------------------------------------------------
+
+@pytest.mark.points(1, group="hidden_fc_batchnorm")
+def test_fc_batchnorm(nb):
+    """fc_bn_trainable_params: Linear(10 -> 20) then batch normalisation"""
+    expected = parameter_count(nn.Sequential(nn.Linear(10, 20), nn.BatchNorm1d(20)).to(META))
+    assert_equal_number(nb.get("fc_bn_trainable_params"), expected, name="fc_bn_trainable_params")
+
+
+def seed001_q3_oracle():
+    """Shapes and parameters of seed 001's network in torch. Keras's 'same' padding at stride 2
+    keeps every second position of the stride-1 'same' output, so it is built that way."""
+    conv, dense = nn.Conv2d(1, 32, 3, padding="same", device=META), nn.Linear(1568, 5, device=META)
+    conv_out = conv(torch.zeros(1, 1, 28, 28, device=META))[:, :, ::2, ::2]
+    pool_out = nn.MaxPool2d(2)(conv_out)
+    as_hwc = lambda t: (int(t.shape[2]), int(t.shape[3]), int(t.shape[1]))
+    return {"q3_conv_shape": as_hwc(conv_out), "q3_pool_shape": as_hwc(pool_out),
+            "q3_flatten_size": int(pool_out.flatten(1).shape[1]), "q3_conv_params": parameter_count(conv),
+            "q3_dense_params": parameter_count(dense)}
+
+
+@pytest.mark.points(1, group="hidden_seed001_q3")
+def test_seed001_q3_shapes(nb):
+    """q3_conv_shape, q3_pool_shape and q3_flatten_size"""
+    oracle = seed001_q3_oracle()
+    for name in ("q3_conv_shape", "q3_pool_shape"):
+        answer = nb.get(name)
+        if not isinstance(answer, (list, tuple)) or len(answer) != 3:
+            raise CheckFailure(f"{name}: expected (height, width, channels), got {answer!r:.80}")
+        for axis, value, want in zip(("height", "width", "channels"), answer, oracle[name]):
+            assert_equal_number(value, want, name=f"{name} {axis}")
+    assert_equal_number(nb.get("q3_flatten_size"), oracle["q3_flatten_size"], name="q3_flatten_size")
+
+
+@pytest.mark.points(1, group="hidden_seed001_q3")
+def test_seed001_q3_params(nb):
+    """q3_conv_params and q3_dense_params"""
+    oracle = seed001_q3_oracle()
+    for name in ("q3_conv_params", "q3_dense_params"):
+        assert_equal_number(nb.get(name), oracle[name], name=name)
+
+
+@pytest.mark.points(1, group="hidden_classic_nets")
+def test_alexnet_params(nb):
+    """alexnet_params: the single-tower AlexNet on 227 x 227"""
+    assert_equal_number(nb.get("alexnet_params"), classic_net_params("alexnet"), name="alexnet_params")
+
+
+@pytest.mark.points(1, group="hidden_classic_nets")
+def test_vgg16_params(nb):
+    """vgg16_params: VGG16 on 224 x 224"""
+    assert_equal_number(nb.get("vgg16_params"), classic_net_params("vgg16"), name="vgg16_params")
+
+
+# Seed 001: convolution and global average pooling ---------------------------------------
+
+def random_image_and_filter(rng):
+    rows, cols = int(rng.integers(3, 10)), int(rng.integers(3, 10))
+    x = rng.normal(size=(rows, cols))
+    w = rng.normal(size=(int(rng.integers(1, rows + 1)), int(rng.integers(1, cols + 1))))
+    return x, w
+
+
+@pytest.mark.points(2, group="hidden_gap_example")
+def test_conv2d_valid_random(nb, rng):
+    """conv2d_valid on random images and kernels (rectangular, 1x1 up to the image size)"""
+    for _ in range(SETTINGS["random_configs"]):
+        x, w = random_image_and_filter(rng)
+        got = nb.call("conv2d_valid", x, w).value
+        assert_close(got, torch_correlate(x, w), rtol=1e-9, atol=1e-9,
+                     name=f"conv2d_valid for x {x.shape} and w {w.shape}")
+
+
+@pytest.mark.points(2, group="hidden_gap_example")
+def test_gap_filter_gradient_random(nb, rng):
+    """gap_filter_gradient against numeric gradients on random images and kernels"""
+    for _ in range(SETTINGS["random_configs"]):
+        x, w = random_image_and_filter(rng)
+        got = nb.call("gap_filter_gradient", x, w).value
+        expected = numeric_filter_gradient(x, w, SETTINGS["finite_difference_step"])
+        assert_close(got, expected, rtol=SETTINGS["gradient_rtol"], atol=SETTINGS["gradient_atol"],
+                     name=f"dL/dw for x {x.shape} and w {w.shape}")
+
+
+@pytest.mark.points(1, group="hidden_gap_example")
+def test_gap_example_answers(nb):
+    """example_output, example_gap and example_dL_dF for the seed's X and F"""
+    output = torch_correlate(SEED_X, SEED_F)
+    assert_close(nb.get("example_output"), output, rtol=0, atol=1e-9, name="example_output")
+    assert_close(nb.get("example_gap"), output.mean(), rtol=0, atol=1e-9, name="example_gap")
+    gradient = numeric_filter_gradient(SEED_X, SEED_F, SETTINGS["finite_difference_step"])
+    assert_close(nb.get("example_dL_dF"), gradient, rtol=SETTINGS["gradient_rtol"],
+                 atol=SETTINGS["gradient_atol"], name="example_dL_dF")
+
+
+# Seed 002: receptive fields -------------------------------------------------------------
+
+@pytest.mark.points(2, group="hidden_receptive_field")
+def test_receptive_field_random(nb, rng):
+    """receptive_field on random stacks of strided, dilated convolutions"""
+    for _ in range(SETTINGS["random_configs"]):
+        stack = random_stack(rng)
+        assert_equal_number(student_number(nb, "receptive_field", *stack), probed_receptive_field(*stack),
+                            name=call_text("receptive_field", *stack))
+
+
+@pytest.mark.points(1, group="hidden_receptive_field")
+def test_relative_receptive_field(nb, rng):
+    """relative_receptive_field: the probed field over the input size"""
+    for _ in range(SETTINGS["random_configs"]):
+        stack = random_stack(rng)
+        field = probed_receptive_field(*stack)
+        input_size = field + int(rng.integers(0, 200))
+        assert_close(student_number(nb, "relative_receptive_field", *stack, input_size), field / input_size,
+                     rtol=1e-9, name=call_text("relative_receptive_field", *stack, input_size))
