@@ -1,9 +1,10 @@
 """Execute one submission with nbgrader in a scratch course of its own (run sandboxed).
 
-``python -I -m hwtools.execute_submission COURSE_ROOT ASSIGNMENT STUDENT SCRATCH`` copies the
-assignment's source and the student's files into SCRATCH/course, creates a scratch gradebook
-there, runs nbgrader autograde, and writes SCRATCH/execution.json. The real course, its
-gradebook and the other students' files are never in reach of the student's kernel.
+The grader first copies the assignment's source and the student's files into SCRATCH/course
+(``prepare_scratch_course``); then ``python -I -m hwtools.execute_submission ASSIGNMENT
+STUDENT SCRATCH``, in the sandbox, creates a scratch gradebook, runs nbgrader autograde and
+writes SCRATCH/execution.json. The real course, its gradebook and the other students' files
+are never in reach of the student's kernel.
 """
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ def prepare_scratch_course(root: Path, assignment: str, student: str, scratch: P
     return course
 
 
-def execute(root: Path, assignment: str, student: str, scratch: Path) -> dict:
-    course = prepare_scratch_course(root, assignment, student, scratch)
+def execute(assignment: str, student: str, scratch: Path) -> dict:
+    course = scratch / "course"
     api = nbgrader_bridge.api(course, root=str(course), db_url=f"sqlite:///{scratch / 'scratch-gradebook.db'}")
     nbgrader_bridge.checked(api.generate_assignment(assignment, force=True, create=True), "generate_assignment")
     result = api.autograde(assignment, student, force=True, create=True)
@@ -36,9 +37,9 @@ def execute(root: Path, assignment: str, student: str, scratch: Path) -> dict:
 
 
 def main() -> None:
-    root, assignment, student, scratch = Path(sys.argv[1]), sys.argv[2], sys.argv[3], Path(sys.argv[4])
+    assignment, student, scratch = sys.argv[1], sys.argv[2], Path(sys.argv[3])
     try:
-        outcome = execute(root, assignment, student, scratch)
+        outcome = execute(assignment, student, scratch)
     except Exception:
         outcome = {"success": False, "log": "", "error": traceback.format_exc()[-3000:]}
     (scratch / "execution.json").write_text(json.dumps(outcome))

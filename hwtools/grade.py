@@ -21,8 +21,9 @@ from pathlib import Path
 
 import nbformat
 
-from hwtools import budget, hidden_runner, sandbox
+from hwtools import budget, gradebook_writer, hidden_runner, sandbox
 from hwtools.course import Course
+from hwtools.execute_submission import prepare_scratch_course
 
 HIDDEN_PREFIX = "hidden_"
 FAILURE_CELL_ID = "hw-autograder-note"
@@ -70,17 +71,20 @@ def explain_failure(execution: dict, submitted: Path) -> str:
 
 
 def _run_execution(course: Course, assignment: str, student: str, scratch: Path, timeout_s: float) -> dict:
-    env = sandbox.scrubbed_env(scratch / "home", dict(sandbox.thread_env(1), HW_MODE=budget.grading_mode()))
+    if not course.submission_dir(student, assignment).is_dir():
+        return {"success": False, "error": "no submission folder", "log": ""}
+    prepare_scratch_course(course.root, assignment, student, scratch)
     (scratch / "home").mkdir()
-    process = sandbox.popen([sys.executable, "-I", "-m", "hwtools.execute_submission", str(course.root),
-                             assignment, student, str(scratch)],
-                            cwd=scratch, limits=sandbox.Limits(), env=env,
-                            stdout=(scratch / "execution.log").open("w"), stderr=subprocess.STDOUT)
-    try:
-        process.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        sandbox.kill_group(process)
-        return {"success": False, "error": f"Timeout: the submission ran past {timeout_s:g} s in total", "log": ""}
+    env = sandbox.scrubbed_env(scratch / "home", dict(sandbox.thread_env(1), HW_MODE=budget.grading_mode()))
+    with (scratch / "execution.log").open("w") as log:
+        process = sandbox.popen([sys.executable, "-I", "-m", "hwtools.execute_submission", assignment, student,
+                                 str(scratch)], cwd=scratch, writable=scratch, hidden=sandbox.course_secrets(course.root),
+                                limits=sandbox.Limits(), env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            sandbox.kill_group(process)
+            return {"success": False, "error": f"Timeout: the submission ran past {timeout_s:g} s in total", "log": ""}
     sandbox.kill_group(process)  # anything the kernel left behind
     path = scratch / "execution.json"
     if not path.is_file():
@@ -89,29 +93,27 @@ def _run_execution(course: Course, assignment: str, student: str, scratch: Path,
     return json.loads(path.read_text())
 
 
-def _assignment_cells(scratch: Path, assignment: str) -> dict:
-    """Grade cells of each notebook (name -> max points, manual?) from the scratch gradebook."""
-    from nbgrader.api import Gradebook
-
-    from hwtools.nbgrader_bridge import course_config
-
-    config = course_config(scratch / "course")
+def _assignment_cells(course: Course, assignment: str) -> dict:
+    """Grade cells of each notebook (name -> max points, manual?) as released, from the
+    course's gradebook (read only: the submission cannot have touched it)."""
     cells = {}
-    with Gradebook(f"sqlite:///{scratch / 'scratch-gradebook.db'}", config.CourseDirectory.course_id) as gb:
+    with gradebook_writer.open_gradebook(course) as gb:
         for notebook in gb.find_assignment(assignment).notebooks:
             cells[notebook.name] = {c.name: {"max_score": c.max_score, "manual": c.cell_type == "markdown"}
                                     for c in notebook.grade_cells}
     return cells
 
 
-def _nbgrader_scores(scratch: Path, assignment: str, student: str) -> dict:
+def _nbgrader_scores(course: Course, scratch: Path, assignment: str, student: str) -> dict:
+    """nbgrader's scores for its own cells, from the scratch gradebook (data only: the scratch
+    folder's config file was writable by the submission, so it is never executed)."""
     from nbgrader.api import Gradebook
 
     from hwtools.nbgrader_bridge import course_config
 
-    config = course_config(scratch / "course")
+    course_id = course_config(course.root).CourseDirectory.course_id
     scores = {}
-    with Gradebook(f"sqlite:///{scratch / 'scratch-gradebook.db'}", config.CourseDirectory.course_id) as gb:
+    with Gradebook(f"sqlite:///{scratch / 'scratch-gradebook.db'}", course_id) as gb:
         for notebook in gb.find_submission(assignment, student).notebooks:
             for grade in notebook.grades:
                 scores[(notebook.name, grade.name)] = (grade.auto_score, grade.needs_manual_grade)
@@ -145,11 +147,10 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
     started = time.monotonic()
     scratch = Path(tempfile.mkdtemp(prefix=f"hw-grade-{student}-"))
     submitted = course.submission_dir(student, assignment)
+    cells = _assignment_cells(course, assignment)
     execution = _run_execution(course, assignment, student, scratch, timeout_s)
-    if not (scratch / "scratch-gradebook.db").is_file():
-        return {"student": student, "assignment": assignment, "status": "error",
-                "reason": "grader error: " + _last_line(execution.get("error", "")), "scratch": str(scratch)}
-    cells = _assignment_cells(scratch, assignment)
+    if execution["success"] and not (scratch / "scratch-gradebook.db").is_file():
+        execution = {"success": False, "error": "the notebook deleted the autograder's files while it ran", "log": ""}
     executed_dir = scratch / "course" / "autograded" / student / assignment
     failure = None if execution["success"] else explain_failure(execution, submitted)
     files_dir = executed_dir if execution["success"] else scratch / "submitted-copy"
@@ -157,7 +158,7 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
         shutil.copytree(submitted, files_dir, dirs_exist_ok=True) if submitted.is_dir() else files_dir.mkdir()
     hidden = hidden_runner.run_hidden_suite(course, assignment, files_dir, timeout_s)
     totals = hidden_runner.group_totals(hidden["checks"])
-    nb_scores = _nbgrader_scores(scratch, assignment, student) if execution["success"] else {}
+    nb_scores = _nbgrader_scores(course, scratch, assignment, student) if execution["success"] else {}
 
     grades, reports = [], {}
     for notebook, notebook_cells in cells.items():

@@ -1,17 +1,20 @@
 """Limits for processes that run student code: memory and file-size caps, no core dumps,
-a scrubbed environment, its own process group, and no network where the OS allows it.
+a scrubbed environment, its own process group, and (``isolation``) no network and a private,
+read-only view of the file system where the OS allows it.
 """
 from __future__ import annotations
 
-import ctypes
 import functools
 import logging
 import os
 import resource
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from hwtools import isolation
 
 log = logging.getLogger("hwtools.sandbox")
 
@@ -60,56 +63,61 @@ def apply_limits(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+@functools.lru_cache(maxsize=None)
+def isolation_problem(network: bool, filesystem: bool) -> str | None:
+    """Probe once per kind whether the OS lets us isolate; log what cannot be enforced."""
+    problem = isolation.probe(isolation.Plan(writable=Path(tempfile.gettempdir()), network=network,
+                                             filesystem=filesystem))
+    if problem:
+        what = " and ".join(w for w, on in (("network", network), ("file-system", filesystem)) if on)
+        log.warning("%s isolation unavailable here (%s): student code runs without it", what, problem)
+    return problem
 
 
-def _bring_loopback_up() -> None:
-    """A new network namespace has only a loopback, and it is down: kernels talk over it."""
-    import fcntl
-    import socket
-    import struct
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        request = struct.pack("16sH14s", b"lo", 0, b"\0" * 14)
-        flags = struct.unpack("16sH", fcntl.ioctl(sock, 0x8913, request)[:18])[1]  # SIOCGIFFLAGS
-        fcntl.ioctl(sock, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b"\0" * 14))  # SIOCSIFFLAGS, IFF_UP
-
-
-def isolate_network() -> bool:
-    """Move the calling process into a network namespace of its own (loopback only)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    uid, gid = os.getuid(), os.getgid()
-    if libc.unshare(CLONE_NEWNET) != 0:
-        if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
-            return False
-        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
-            with open(f"/proc/self/{name}", "w") as handle:
-                handle.write(text)
-    _bring_loopback_up()
-    return True
-
-
-@functools.lru_cache(maxsize=1)
 def network_isolation_available() -> bool:
-    """Probe once, in a throwaway child; say in the log when it cannot be enforced."""
-    probe = subprocess.run([sys.executable, "-c", "import sys; from hwtools.sandbox import isolate_network; "
-                            "sys.exit(0 if isolate_network() else 1)"], capture_output=True)
-    if probe.returncode != 0:
-        log.warning("network isolation unavailable here (no permission for a network namespace): "
-                    "student code runs with the host's network")
-    return probe.returncode == 0
+    return isolation_problem(True, False) is None
 
 
-def _child_setup(limits: Limits, isolate: bool) -> None:
-    if isolate and not isolate_network():
-        os._exit(97)
+def _isolation_plan(writable: Path, hidden: tuple) -> isolation.Plan:
+    if isolation_problem(True, True) is None:
+        return isolation.Plan(writable=writable, hidden=hidden)
+    return isolation.Plan(network=network_isolation_available(), filesystem=False)
+
+
+def _child_setup(limits: Limits, plan: isolation.Plan) -> None:
+    try:
+        isolation.enter(plan)
+        os.chdir(os.getcwd())  # re-resolve the working folder through the new mounts
+    except Exception:
+        os._exit(97)  # never run student code with less isolation than was promised
     apply_limits(limits)
 
 
-def popen(argv: list[str], *, cwd: Path, limits: Limits, env: dict, **kwargs) -> subprocess.Popen:
-    """Start a sandboxed process."""
-    isolate = network_isolation_available()
-    return subprocess.Popen(argv, cwd=cwd, env=env, preexec_fn=functools.partial(_child_setup, limits, isolate),
+def course_secrets(root: Path) -> tuple[Path, ...]:
+    """What student code must never see: the gradebook, submissions, outputs, sources
+    (solutions), hidden tests and the repository's history."""
+    names = ("gradebook.db", "submitted", "autograded", "feedback", "source", "tests/hidden", ".git",
+             "grades.csv", "grades_long.csv")
+    paths = [root / name for name in names]
+    url = os.environ.get("HW_DB_URL", "")
+    if url.startswith("sqlite:///"):
+        paths.append(Path(url[len("sqlite:///"):]))
+    return tuple(paths)
+
+
+def default_secrets() -> tuple[Path, ...]:
+    """The secrets of the course named by $HW_COURSE_ROOT (set by the graders), if any."""
+    root = os.environ.get("HW_COURSE_ROOT")
+    return course_secrets(Path(root)) if root else ()
+
+
+def popen(argv: list[str], *, cwd: Path, limits: Limits, env: dict, writable: Path | None = None,
+          hidden: tuple | None = None, **kwargs) -> subprocess.Popen:
+    """Start a sandboxed process: it may write only under ``writable`` (default: cwd) and
+    cannot see the ``hidden`` paths (default: the secrets of $HW_COURSE_ROOT's course)."""
+    hidden = default_secrets() if hidden is None else hidden
+    plan = _isolation_plan(Path(writable or cwd), tuple(str(p) for p in hidden))
+    return subprocess.Popen(argv, cwd=cwd, env=env, preexec_fn=functools.partial(_child_setup, limits, plan),
                             **kwargs)
 
 

@@ -71,7 +71,7 @@ class StudentModule:
         env = sandbox.scrubbed_env(self._workdir, sandbox.thread_env(self.limits.threads))
         self._process = sandbox.popen(
             [sys.executable, "-I", "-m", "hwtools._student_worker", str(target)],
-            cwd=self._workdir / "work", limits=self.limits, env=env,
+            cwd=self._workdir / "work", writable=self._workdir, limits=self.limits, env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL)
         self._buffer = b""

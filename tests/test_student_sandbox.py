@@ -1,6 +1,7 @@
 """hwtools.student: student code runs in a sandboxed process; only plain data comes back."""
 import os
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -147,3 +148,59 @@ def test_notebook_definitions_load_without_running_the_rest(tmp_path):
         assert proxy.call("area", 1.0).value == pytest.approx(np.pi)
         assert "model" not in proxy.names()
         assert any("SyntaxError in code cell 3" in p for p in proxy.load_problems)
+
+
+FS_PROBE = '''
+import os
+
+def read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError as err:
+        return type(err).__name__
+
+def write(path):
+    try:
+        with open(path, "w") as handle:
+            handle.write("x")
+        return "written"
+    except OSError as err:
+        return type(err).__name__
+
+def listing(path):
+    try:
+        return sorted(os.listdir(path))
+    except OSError as err:
+        return type(err).__name__
+'''
+
+
+@pytest.mark.skipif(sandbox.isolation_problem(True, True) is not None, reason="this OS forbids mount namespaces")
+def test_file_system_is_private_and_read_only(tmp_path, monkeypatch):
+    course = tmp_path / "course"
+    (course / "submitted" / "other_student").mkdir(parents=True)
+    (course / "submitted" / "other_student" / "answer.py").write_text("secret answer")
+    (course / "gradebook.db").write_text("grades")
+    (course / "source").mkdir()
+    monkeypatch.setenv("HW_COURSE_ROOT", str(course))
+    outside = tmp_path / "outside.txt"
+    neighbour = tmp_path / "neighbour-scratch"
+    neighbour.mkdir()
+    student_dir = tmp_path / "student"
+    student_dir.mkdir()
+    (student_dir / "probe.py").write_text(FS_PROBE)
+    unseen = ("", [], "FileNotFoundError")  # hidden by an empty mount, or by the private /tmp
+    with StudentModule(student_dir / "probe.py") as proxy:
+        assert proxy.call("read", str(course / "gradebook.db")).value in unseen
+        assert proxy.call("read", str(course / "submitted" / "other_student" / "answer.py")).value in unseen
+        assert proxy.call("listing", str(course / "submitted")).value in unseen
+        assert proxy.call("listing", str(course / "source")).value in unseen
+        assert proxy.call("listing", str(neighbour)).value in unseen
+        assert proxy.call("write", str(outside)).value in ("OSError", "FileNotFoundError")
+        assert proxy.call("write", "/usr/local/planted.txt").value == "OSError"
+        assert proxy.call("write", "own-file.txt").value == "written"
+        assert proxy.call("write", "/dev/shm/scratch.txt").value == "written"
+    assert not outside.exists()
+    assert (course / "gradebook.db").read_text() == "grades"
+    assert not Path("/usr/local/planted.txt").exists() and not Path("/dev/shm/scratch.txt").exists()
