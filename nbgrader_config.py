@@ -27,6 +27,20 @@ c.Execute.interrupt_on_timeout = True
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"(?is)warn|deprecat|^[IWE]\d{4} |oneDNN|cuda|tensorflow|absl|keras|tqdm|%\|"
 
+# Output caps: nbgrader's line limits, plus a size limit per output (hwtools).
+c.LimitOutput.max_lines = 2000
+c.LimitOutput.max_traceback = 100
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "hwtools.nbgrader_plugins.LimitOutputBytes",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # Deleted test cells come back; hidden tests never reach feedback.
 c.OverwriteCells.add_missing_cells = True
 c.GenerateFeedback.preprocessors = [

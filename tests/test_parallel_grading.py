@@ -1,0 +1,62 @@
+"""Parallel grading through the hw command: killed mid-run and resumed without losing or
+duplicating a grade; the same code on an existing Dask scheduler."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_course
+from hwtools.autograde import autograde
+from hwtools.gradebook_writer import open_gradebook, recorded_state
+from hwtools.release import release_all
+from hwtools.sample_class import build_sample_class
+
+HW = str(Path(sys.executable).parent / "hw")
+EXPECTED = {"alice_correct": 15.0, "bob_partial": 5.0, "carol_stub": 0.0, "dave_broken": 0.0}
+
+
+@pytest.fixture
+def class_course(tmp_path):
+    course = copy_course(tmp_path / "course")
+    release_all(course, ["batchnorm"])
+    build_sample_class(course, ["batchnorm"])
+    return course
+
+
+def scores(course) -> dict:
+    with open_gradebook(course) as gb:
+        return {s.student.id: s.score for s in gb.assignment_submissions("batchnorm")}
+
+
+def test_kill_9_mid_run_then_resume(class_course):
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    driver = subprocess.Popen([HW, "autograde", "batchnorm", "--workers", "1"], cwd=class_course.root, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    for line in driver.stdout:
+        if line.startswith("[1/4]"):
+            break
+    os.killpg(driver.pid, signal.SIGKILL)
+    driver.wait()
+    time.sleep(1)
+    recorded = [s for s in EXPECTED if recorded_state(class_course, "batchnorm", s)]
+    assert 1 <= len(recorded) < 4
+    done = subprocess.run([HW, "autograde", "batchnorm", "--workers", "2"], cwd=class_course.root, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert f"{len(recorded)} submission(s) unchanged since graded, kept" in done.stdout
+    assert f"grading {4 - len(recorded)} submission(s)" in done.stdout
+    assert scores(class_course) == EXPECTED
+    assert "student" in done.stdout and "alice_correct" in done.stdout  # the summary table
+
+
+def test_an_existing_dask_scheduler_runs_the_same_code(class_course):
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        results = autograde(class_course, "batchnorm", ["bob_partial"], scheduler=cluster.scheduler_address)
+    assert [(r["student"], r["score"]) for r in results] == [("bob_partial", 5.0)]
+    assert scores(class_course) == {"bob_partial": 5.0}
