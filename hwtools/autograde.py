@@ -38,6 +38,20 @@ def pending_students(course: Course, assignment: str, students: list[str], force
     return todo, kept
 
 
+class NotReleased(RuntimeError):
+    """Grading needs the assignment's grade cells, which `hw release` records."""
+
+
+def _require_release(course: Course, assignment: str) -> None:
+    from nbgrader.api import MissingEntry
+
+    with gradebook_writer.open_gradebook(course) as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            raise NotReleased(f"{assignment} is not in the gradebook yet: run `hw release {assignment}` first") from None
+
+
 def _progress(done: int, failed: int, total: int, started: float, latest: dict) -> None:
     remaining = total - done
     elapsed = time.monotonic() - started
@@ -52,6 +66,7 @@ def autograde(course: Course, assignment: str, students: list[str] | None = None
               scheduler: str | None = None, force: bool = False, timeout_s: float = 1800) -> list[dict]:
     """Grade, record and give feedback; returns one summary row per student."""
     students = students or course.students(assignment)
+    _require_release(course, assignment)
     todo, results = pending_students(course, assignment, students, force)
     if results:
         print(f"{assignment}: {len(results)} submission(s) unchanged since graded, kept (--force regrades)")

@@ -55,6 +55,13 @@ def cmd_export(course: Course, args) -> None:
     print(f"wrote {wide} and {long}")
 
 
+def cmd_report(course: Course, args) -> None:
+    from hwtools.report import write_class_report
+
+    path = write_class_report(course, Path(args.output), _assignments(course, args.assignments))
+    print(f"wrote {path}")
+
+
 def cmd_demo(course: Course, args) -> None:
     """Release everything, build the sample class, autograde it, export grades."""
     from hwtools.sample_class import build_sample_class
@@ -67,6 +74,8 @@ def cmd_demo(course: Course, args) -> None:
     cmd_autograde(course, argparse.Namespace(assignments=released, students=None, workers=args.workers,
                                              scheduler=None, force=args.force))
     cmd_export(course, argparse.Namespace(output=str(course.root / "grades.csv")))
+    cmd_report(course, argparse.Namespace(output=str(course.root / "reports" / "class_summary.html"),
+                                          assignments=released))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -89,6 +98,10 @@ def parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write grades.csv (wide) and grades_long.csv")
     export.add_argument("--output", default="grades.csv")
     export.set_defaults(run=cmd_export)
+    report = sub.add_parser("report", help="class summary HTML: score histograms, which checks students fail")
+    report.add_argument("assignments", nargs="*")
+    report.add_argument("--output", default="reports/class_summary.html")
+    report.set_defaults(run=cmd_report)
     demo = sub.add_parser("demo", help="release all, autograde the sample class, export grades")
     demo.add_argument("--workers", type=int)
     demo.add_argument("--force", action="store_true")
@@ -97,8 +110,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from hwtools.autograde import NotReleased
+
     args = parser().parse_args(argv)
-    args.run(Course.locate(), args)
+    try:
+        args.run(Course.locate(), args)
+    except (NotReleased, FileNotFoundError) as err:
+        sys.exit(f"hw: {err}")
 
 
 if __name__ == "__main__":

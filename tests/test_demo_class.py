@@ -45,7 +45,7 @@ def add_hostile_students(course, tmp_path):
 def graded(session_course, tmp_path_factory, monkeypatch_module):
     course = session_course
     monkeypatch_module.setenv("HW_CELL_TIMEOUT", "20")
-    release_all(course)
+    release_all(course, ["batchnorm"])
     build_sample_class(course, ["batchnorm"])
     add_hostile_students(course, tmp_path_factory.mktemp("hostile"))
     results = autograde(course, "batchnorm", workers=2)
@@ -157,3 +157,14 @@ def test_autograded_notebook_is_a_valid_notebook(graded):
     course, _ = graded
     for student in EXPECTED:
         nbformat.validate(nbformat.read(str(course.autograded_dir(student, "batchnorm") / "batchnorm.ipynb"), 4))
+
+
+def test_class_report_shows_what_students_fail(graded, tmp_path):
+    from hwtools.report import write_class_report
+
+    course, _ = graded
+    text = write_class_report(course, tmp_path / "summary.html", ["batchnorm"]).read_text()
+    assert "data:image/png;base64," in text
+    assert "8 submissions" in text
+    assert "train mode: a batch of one sample is normalised to zero" in text
+    assert "hank_corrupt_notebook" in text and "corrupt" in text

@@ -1,0 +1,80 @@
+"""The class summary a TA reads after grading: the score distribution of each assignment
+(a histogram) and, per hidden check, how many students failed it and with which message."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from hwtools.course import Course
+from hwtools.gradebook_writer import recorded_state
+
+
+def _histogram_png(scores: list[float], max_score: float, title: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(5, 2.6))
+    axis.hist(scores, bins=min(20, max(5, int(max_score) + 1)), range=(0, max_score or 1), color="#4c72b0")
+    axis.set_xlabel("autograded score")
+    axis.set_ylabel("students")
+    axis.set_title(title)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def assignment_summary(course: Course, assignment: str) -> dict | None:
+    states = {s: recorded_state(course, assignment, s) for s in course.students(assignment)}
+    states = {s: st for s, st in states.items() if st}
+    if not states:
+        return None
+    checks = defaultdict(lambda: {"failed": 0, "seen": 0, "messages": Counter()})
+    for state in states.values():
+        for check in state.get("checks", []):
+            row = checks[(check["group"], check["description"], check["points"])]
+            row["seen"] += 1
+            if not check["passed"]:
+                row["failed"] += 1
+                row["messages"][check["message"].splitlines()[0][:160] if check["message"] else ""] += 1
+    return {"scores": {s: st["score"] for s, st in states.items()},
+            "max_score": max(st["max_score"] for st in states.values()),
+            "failures": {s: st["reason"] for s, st in states.items() if st["status"] != "graded"},
+            "checks": sorted(checks.items(), key=lambda item: -item[1]["failed"])}
+
+
+def write_class_report(course: Course, path: Path, assignments: list[str] | None = None) -> Path:
+    parts = ["<html><head><meta charset='utf-8'><title>Class summary</title><style>"
+             "body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}</style></head><body>",
+             "<h1>Class summary</h1>"]
+    for assignment in assignments or course.assignments():
+        summary = assignment_summary(course, assignment)
+        if summary is None:
+            continue
+        scores = list(summary["scores"].values())
+        parts.append(f"<h2>{html.escape(assignment)}</h2><p>{len(scores)} submissions, mean "
+                     f"{sum(scores) / len(scores):.2f} of {summary['max_score']:g} points "
+                     f"(written answers are added by TAs).</p>")
+        parts.append(f"<img alt='score histogram' src='data:image/png;base64,"
+                     f"{_histogram_png(scores, summary['max_score'], assignment)}'>")
+        parts.append("<table><tr><th>check</th><th>group</th><th>points</th><th>failed by</th>"
+                     "<th>most common message</th></tr>")
+        for (group, description, points), row in summary["checks"]:
+            common = row["messages"].most_common(1)[0][0] if row["messages"] else ""
+            parts.append(f"<tr><td>{html.escape(description)}</td><td>{html.escape(group)}</td><td>{points:g}</td>"
+                         f"<td>{row['failed']} / {row['seen']}</td><td>{html.escape(common)}</td></tr>")
+        parts.append("</table>")
+        if summary["failures"]:
+            parts.append("<h3>Submissions that could not run</h3><ul>" + "".join(
+                f"<li>{html.escape(s)}: {html.escape(r)}</li>" for s, r in sorted(summary["failures"].items())) + "</ul>")
+    parts.append("</body></html>")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
