@@ -2,17 +2,17 @@
 graded against torch and Keras layers built by the grader. Nothing trains, so every mode is
 the same except how many random layer configurations each hidden check draws."""
 
-# Calibration (HW_SEED 0..4, reference solution vs. the wrong variants of
-# tests/test_hidden_cnn_arithmetic.py):
-# - gradient tolerance: central differences of a function that is linear in w, in float64,
-#   step 1e-6, on random 3..9 x 3..9 inputs: the reference's worst relative error was
-#   4e-10 (5 seeds x 12 shapes); the key's dL/dO = 1 (the gradient of the sum, not the mean)
-#   is off by a factor of the output size, at least 4. rtol 1e-6 leaves 2500x margin above
-#   the reference and below the bug.
-# - random configurations: 30 per check; with 30 draws every wrong variant failed on every
-#   seed tried (rounding up failed on 9-17 of 30 conv configurations, forgetting dilation on
-#   11-19, ignoring the stride in the receptive field on 14-21 of 30 stacks). ci keeps 12:
-#   the variants still failed on every seed (at least 3 of 12).
+# Calibration (measured with the hidden suite's oracles and random generators, numpy seeds
+# 0..4, 30 and 12 draws per check):
+# - gradient tolerance (rtol 1e-6, atol 1e-9, central differences with step 1e-6 in
+#   float64): the reference's worst |error| / allowed was 0.093 over 5 seeds x 30 random
+#   shapes, a margin of 10x. The key's dL/dO = 1 (the gradient of the sum, not the mean) is
+#   off by a factor of the output size; a 1 x 1 output hides it, but every seed drew
+#   outputs of 2 to 40 positions, so the bug failed on every seed.
+# - random configurations: the reference matched the torch oracle on every draw; with 30
+#   draws rounding up was wrong on 10-20 configurations, forgetting dilation on 13-21,
+#   ignoring strides in the receptive field on 15-23 stacks; with ci's 12 draws still on
+#   3-8, 5-10 and 5-11: every variant failed on every seed.
 COMMON = {"hidden_call_timeout_s": 10, "finite_difference_step": 1e-6, "gradient_rtol": 1e-6,
           "gradient_atol": 1e-9}
 
