@@ -59,7 +59,8 @@ def encode(value, depth: int = 0):
     if isinstance(value, (np.ndarray, np.generic)):
         array = np.array(value, copy=True)
         if array.dtype.kind in "biufc":
-            return {"t": "nd", "npy": _array_bytes(np.ascontiguousarray(array))}
+            # reshape: ascontiguousarray turns a numpy scalar (0-d) into shape (1,)
+            return {"t": "nd", "npy": _array_bytes(np.ascontiguousarray(array).reshape(array.shape))}
         return {"t": "opaque", "type": f"array of dtype {array.dtype}"}
     return {"t": "opaque", "type": f"{kind.__module__}.{kind.__qualname__}"}
 

@@ -204,3 +204,10 @@ def test_file_system_is_private_and_read_only(tmp_path, monkeypatch):
     assert not outside.exists()
     assert (course / "gradebook.db").read_text() == "grades"
     assert not Path("/usr/local/planted.txt").exists() and not Path("/dev/shm/scratch.txt").exists()
+
+
+def test_numpy_scalars_keep_their_shape():
+    from hwtools import wire
+
+    for value in (np.float64(0.5), np.int64(3), np.array(2.0)):
+        assert wire.decode(wire.encode(value)).shape == ()
