@@ -1,0 +1,132 @@
+"""Hidden checks of what the notebook saved: the datasets it trained on, and the two models
+(head stage and fine-tuned), loaded and inspected by the grader."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hwtools.assignments.flowers import CLASS_NAMES, DATASETS_FILE, HEAD_MODEL_FILE, MANIFEST_FILE, MODEL_FILE
+from hwtools.checks import CheckFailure
+
+KNOWN_PIXELS = np.array([0.0, 1.0, 63.75, 127.5, 200.0, 255.0], dtype="float32")
+
+
+def part_files(paths) -> set:
+    """(part, class, file name) of each path: the last three components."""
+    return {tuple(Path(p).parts[-3:]) for p in paths}
+
+
+@pytest.mark.points(1, group="hidden_pipeline")
+def test_validation_from_validation_folder(saved):
+    """the validation dataset reads the validation folder, never the test folder"""
+    record = saved.json(DATASETS_FILE)
+    parts = folders_of(record.get("validation", []))
+    if not parts:
+        raise CheckFailure("no validation dataset recorded: pass validation=... to save_datasets_record")
+    if parts != {"validation"}:
+        raise CheckFailure(f"the validation dataset read files from the folder(s) {sorted(parts)}: it must read "
+                           "data/validation only (validating on the test folder makes the test score meaningless)")
+
+
+def folders_of(paths) -> set:
+    """The part folder (train, validation, test) each path lies in."""
+    return {Path(p).parts[-3] if len(Path(p).parts) >= 3 else "?" for p in paths}
+
+
+@pytest.mark.points(1, group="hidden_pipeline")
+def test_datasets_match_the_split(saved):
+    """train, validation and test datasets read exactly the files of their part of your split, with no image in two parts"""
+    manifest = saved.json(MANIFEST_FILE)["splits"]
+    record = saved.json(DATASETS_FILE)
+    names = {}
+    for part in ("train", "validation", "test"):
+        expected = {(part, name, f) for name in CLASS_NAMES for f in manifest.get(part, {}).get(name, [])}
+        found = part_files(record.get(part, []))
+        if found != expected:
+            raise CheckFailure(f"the {part} dataset read {len(found)} files, the {part} part of your split holds "
+                               f"{len(expected)} ({len(found - expected)} not in it): build each dataset from its folder")
+        for _, name, file_name in expected:
+            names.setdefault((name, file_name), []).append(part)
+    leaked = sorted(k for k, v in names.items() if len(v) > 1)
+    if leaked:
+        raise CheckFailure(f"{len(leaked)} image(s) are in two parts of your split, e.g. {leaked[0]}")
+
+
+def mobilenet_base(model, file_name):
+    bases = [layer for layer in model.layers if layer.name.startswith("mobilenetv2")]
+    if len(bases) != 1:
+        raise CheckFailure(f"{file_name}: expected one MobileNetV2 base (keras.applications.MobileNetV2, "
+                           f"include_top=False) inside the model, found {len(bases)}")
+    return bases[0]
+
+
+@pytest.mark.points(1, group="hidden_model")
+def test_base_and_head(saved):
+    """the final model is a MobileNetV2 base then global average pooling, dropout and Dense(5, softmax)"""
+    model = saved.model(MODEL_FILE)
+    base = mobilenet_base(model, MODEL_FILE)
+    after = [layer for layer in model.layers[model.layers.index(base) + 1:]]
+    kinds = [type(layer).__name__ for layer in after]
+    if kinds != ["GlobalAveragePooling2D", "Dropout", "Dense"]:
+        raise CheckFailure(f"the head after the base is {kinds}; expected GlobalAveragePooling2D, Dropout, Dense")
+    dense = after[-1]
+    activation = getattr(dense.activation, "__name__", str(dense.activation))
+    if dense.units != len(CLASS_NAMES) or activation != "softmax":
+        raise CheckFailure(f"the last layer is Dense({dense.units}, {activation}); expected Dense(5, softmax)")
+
+
+def preprocessing_of(model, pixels):
+    """What the layers before the base do to pixels at inference (augmentation is off then)."""
+    base = mobilenet_base(model, MODEL_FILE)
+    x = pixels
+    for layer in model.layers[:model.layers.index(base)]:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        x = layer(x, training=False)
+    return np.asarray(x, dtype=float)
+
+
+@pytest.mark.points(1, group="hidden_model")
+def test_preprocessing_is_mobilenet_v2s(saved):
+    """the model turns raw pixels [0, 255] into MobileNetV2's input exactly as its preprocess_input does"""
+    import keras
+
+    model = saved.model(MODEL_FILE)
+    side = model.input_shape[1]
+    pixels = np.broadcast_to(np.resize(KNOWN_PIXELS, (side, side))[..., None], (1, side, side, 3)).astype("float32")
+    expected = keras.applications.mobilenet_v2.preprocess_input(pixels.copy())
+    found = preprocessing_of(model, pixels)
+    if found.shape != expected.shape or not np.allclose(found, expected, atol=1e-4):
+        sample = {float(p): round(float(v), 4) for p, v in zip(pixels[0, 0, :6, 0], found.reshape(-1)[:6])}
+        hint = " (that is rescaling to [0, 1])" if np.allclose(found, pixels / 255, atol=1e-4) else ""
+        raise CheckFailure(f"pixel values {list(sample)} reach the base as {list(sample.values())}{hint}; "
+                           "MobileNetV2 expects x / 127.5 - 1 (values in [-1, 1])")
+
+
+@pytest.mark.points(1, group="hidden_model")
+def test_base_frozen_in_head_stage(saved):
+    """in the head stage (artifacts/head_model.keras) the base is frozen: only the head trains"""
+    model = saved.model(HEAD_MODEL_FILE)
+    base = mobilenet_base(model, HEAD_MODEL_FILE)
+    if base.trainable_weights:
+        raise CheckFailure(f"the base had {len(base.trainable_weights)} trainable weight tensors in the head stage: "
+                           "set base.trainable = False before training the new head")
+    if not model.trainable_weights:
+        raise CheckFailure("nothing was trainable in the head stage: the new head must train")
+
+
+@pytest.mark.points(1, group="hidden_model")
+def test_only_top_unfrozen_for_fine_tuning(saved):
+    """fine-tuning unfreezes the top of the base only: the bottom stays frozen and unchanged since the head stage"""
+    final = mobilenet_base(saved.model(MODEL_FILE), MODEL_FILE)
+    head = mobilenet_base(saved.model(HEAD_MODEL_FILE), HEAD_MODEL_FILE)
+    trainable = [layer.name for layer in final.layers if layer.trainable_weights]
+    frozen = [layer.name for layer in final.layers if layer.non_trainable_weights and not layer.trainable_weights]
+    if not trainable:
+        raise CheckFailure("the base of the final model has no trainable layer: unfreeze its top for fine-tuning")
+    if final.layers[1].trainable_weights or not frozen:
+        raise CheckFailure("the whole base was unfrozen for fine-tuning: keep its lower layers frozen")
+    changed = [layer.name for layer in final.layers if layer.name in frozen and not all(
+        np.array_equal(a, b) for a, b in zip(layer.get_weights(), head.get_layer(layer.name).get_weights()))]
+    if changed:
+        raise CheckFailure(f"frozen layers changed between the head stage and the final model, e.g. {changed[0]}")
