@@ -2,7 +2,9 @@
 
 Each builder returns one cell; ``write_notebook`` saves them. Hidden groups are grade cells
 scored outside the notebook by ``tests/hidden/<assignment>``: their visible part tells the
-student what is checked, their hidden part fails closed if the hidden suite never ran.
+student what is checked; their hidden part only names the suite, because whatever runs in the
+student's kernel never decides these points (the grader always overwrites them), and a
+harmless cell lets `nbgrader validate` pass on the source notebook.
 """
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from pathlib import Path
 
 import nbformat
 
-HIDDEN_FAIL_CLOSED = 'raise AssertionError("scored outside this notebook by the hidden suite")'
 
 
 def _meta(grade_id, *, grade=False, solution=False, locked=False, points=None, task=False) -> dict:
@@ -58,7 +59,7 @@ def public_tests(grade_id: str, code: str):
 def hidden_group(grade_id: str, points: float, what: str):
     """A grade cell whose points come from the hidden suite's group of the same name."""
     code = (f"# Hidden tests ({points:g} points), run by the autograder: {what}\n"
-            f"### BEGIN HIDDEN TESTS\n{HIDDEN_FAIL_CLOSED}\n### END HIDDEN TESTS")
+            f"### BEGIN HIDDEN TESTS\nhidden_suite = \"tests/hidden: group {grade_id}\"\n### END HIDDEN TESTS")
     return nbformat.v4.new_code_cell(code, metadata=_meta(grade_id, grade=True, locked=True, points=points))
 
 
