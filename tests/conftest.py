@@ -64,3 +64,26 @@ def submit_source_solution(course: Course, assignment: str, student: str = "refe
 def submit_release(course: Course, assignment: str, student: str = "untouched_release") -> Path:
     """The release handed in untouched: it must score zero."""
     return submit_folder(course, assignment, student, course.release / assignment)
+
+
+def grade_class(tmp_path_factory, assignment: str, *, samples: bool = True, release: bool = False,
+                cell_timeout: int | None = None) -> tuple[Course, dict]:
+    """Autograde, end to end, a course copy's class for one assignment: the source solution as
+    ``reference_solution``, the sample students (carol_stub is the untouched release) and, when
+    asked, the release as ``untouched_release``. Returns the course and results by student."""
+    with pytest.MonkeyPatch.context() as patch:
+        if cell_timeout:
+            patch.setenv("HW_CELL_TIMEOUT", str(cell_timeout))
+        course = copy_course(tmp_path_factory.mktemp(f"{assignment}_class"))
+        from hwtools.autograde import autograde
+        from hwtools.release import release_all
+        from hwtools.sample_class import build_sample_class
+
+        release_all(course, [assignment])
+        submit_source_solution(course, assignment)
+        if release:
+            submit_release(course, assignment)
+        if samples:
+            build_sample_class(course, [assignment])
+        results = autograde(course, assignment, workers=2)
+    return course, {r["student"]: r for r in results}

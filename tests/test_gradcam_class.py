@@ -2,10 +2,7 @@
 untouched release zero, and the sample students what their mistakes cost."""
 import pytest
 
-from conftest import copy_course, submit_release, submit_source_solution
-from hwtools.autograde import autograde
-from hwtools.release import release_all
-from hwtools.sample_class import build_sample_class
+from conftest import grade_class
 
 ASSIGNMENT = "gradcam"
 AUTOGRADED = 20.0
@@ -14,21 +11,13 @@ MANUAL = 2.0
 # channels (6 of the 7 Grad-CAM points, and his saved heatmaps are not Grad-CAM: 1 point).
 # dave_broken: build_model crashes (no channel axis), so nothing is trained or saved: he keeps
 # the data functions (3) and his Grad-CAM, graded on the grader's own model (7).
-EXPECTED = {"reference_solution": AUTOGRADED, "untouched_release": 0.0, "alice_correct": AUTOGRADED,
+EXPECTED = {"reference_solution": AUTOGRADED, "alice_correct": AUTOGRADED,
             "bob_partial": 12.0, "carol_stub": 0.0, "dave_broken": 10.0}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HW_CELL_TIMEOUT", "60")
-        course = copy_course(tmp_path_factory.mktemp("gradcam_class"))
-        release_all(course, [ASSIGNMENT])
-        submit_source_solution(course, ASSIGNMENT)
-        submit_release(course, ASSIGNMENT)
-        build_sample_class(course, [ASSIGNMENT])
-        results = autograde(course, ASSIGNMENT, list(EXPECTED), workers=2)
-    return {r["student"]: r for r in results}
+    return grade_class(tmp_path_factory, ASSIGNMENT, cell_timeout=60)[1]
 
 
 def test_every_submission_gets_the_expected_score(graded):
@@ -56,6 +45,6 @@ def test_points_are_lost_where_the_mistakes_are(graded):
 
 
 def test_zeros_come_with_reasons(graded):
-    for student in ("carol_stub", "untouched_release"):
+    for student in ("carol_stub",):
         assert "gradcam_model.keras was not saved" in graded[student]["reason"]
         assert "NotImplementedError" in " ".join(c["message"] for c in graded[student]["checks"])
