@@ -73,12 +73,8 @@ def _layer_summary(layer) -> dict:
 
 def _flat_layers(model) -> list:
     """Every leaf layer, nested models opened, the input layers left out."""
-    import keras
-
     leaves = []
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
+    for layer in (found for found in model.layers if type(found).__name__ != "InputLayer"):
         leaves.extend(_flat_layers(layer) if hasattr(layer, "layers") else [layer])
     return leaves
 
