@@ -27,15 +27,18 @@ LIMITS = {"conv_layers": (1, 5), "dense_layers": (0, 5), "filters": 256, "units"
 HYPERPARAMETER_NAMES = ("conv_layers", "filters_{i}", "dense_layers", "units_{i}", "optimizer", "learning_rate")
 
 # Accuracy of the saved best model, measured by the grader on the loader's whole test split.
-# Calibration (the reference solution run end to end, offline fixture: 1500 training images
-# of which the budget's n_train are used, 297 test images; an untrained model scores
-# 0.08-0.12; seeds are the notebook's SEED):
-#   ci (2 trials x 1 epoch on 900, retrain 4 epochs), seeds 0-4: see CALIBRATION below
-#   grade (3 trials x 2 epochs, retrain 5 epochs), seeds 0-2: see CALIBRATION below
+# Calibration (the reference notebook executed end to end, offline fixture: 1500 training
+# images, 297 test images; a model with zeroed weights scores about 0.10):
+#   ci, seeds 0-2 (a first space with 32-256 filters): 0.933 0.835 0.963 -> threshold 0.60
+#     (min - 0.23: the search picks random, sometimes deep configurations on 1200 images)
+#   ci, the final space (16-128 filters): passes in tests/test_kerastuner_mnist_class.py
+#   grade, seed 0 (the first space, 2 search epochs): 0.963; the final grade budget (1 search
+#     epoch) passes in benchmarks/grade_one.py (86 s per submission) -> threshold 0.75
+#   full: not run here (an hour on this CPU); fixture threshold 0.90 by analogy.
 # "real": no real MNIST reaches this machine, so these are not measured here. The full
-# budget's target is the assignment's 0.993 on the real test set; grade and ci keep the
-# margins of the fixture figures below the accuracy this search is known to reach on as
-# many real images. Recalibrate where MNIST is cached.
+# budget's target is the assignment's 0.993 on the real test set; grade and ci keep wide
+# margins below what such a search reaches on as many real images. Recalibrate (more seeds,
+# real data) where MNIST is cached.
 BUDGET = {
     "full": {"n_train": None, "batch_size": 64, "validation_fraction": 0.1, "max_trials": 10, "search_epochs": 5,
              "final_epochs": 15, "min_completed_trials": 5, "hidden_call_timeout_s": 120,
