@@ -15,7 +15,6 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -145,7 +144,7 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
     """Grade one submission; returns plain data and the folder of its autograded files."""
     course = Course(Path(root))
     started = time.monotonic()
-    scratch = Path(tempfile.mkdtemp(prefix=f"hw-grade-{student}-"))
+    scratch = sandbox.make_scratch(f"grade-{student}-")
     submitted = course.submission_dir(student, assignment)
     cells = _assignment_cells(course, assignment)
     execution = _run_execution(course, assignment, student, scratch, timeout_s)

@@ -1,6 +1,6 @@
 """Linux namespaces for processes that run student code: no network (a loopback of its own)
-and a private view of the file system (everything read-only but its own folder; fresh /tmp
-and /dev/shm; the gradebook, other submissions, sources and hidden tests hidden).
+and a private view of the file system (everything read-only but its own folder; a fresh
+/dev/shm; the gradebook, other submissions' scratch folders, sources and hidden tests hidden).
 
 Runs in the child between fork and exec. Needs root or unprivileged user namespaces; where
 the OS allows neither, ``available()`` says so once and the sandbox logs it.
@@ -17,7 +17,6 @@ from pathlib import Path
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 2, 32, 4096, 8192, 16384, 1 << 18
 HOLD = "/dev/shm/.hw-own"
-PRIVATE_TMP = ("/tmp", "/var/tmp")
 
 
 class IsolationError(OSError):
@@ -76,14 +75,11 @@ def _private_filesystem(plan: Plan) -> None:
     _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY)
     for path in plan.hidden:
         if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID, "size=4k,mode=555")
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID, "size=64k,mode=755")
         elif os.path.exists(path):
             _mount("/dev/null", path, None, MS_BIND)
-    for path in PRIVATE_TMP:
-        if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID, "mode=1777")
     if plan.writable is not None:
-        os.makedirs(plan.writable, exist_ok=True)  # on the fresh /tmp when it lived there
+        os.makedirs(plan.writable, exist_ok=True)  # inside a hidden scratch root, on its empty tmpfs
         _mount(HOLD, str(plan.writable), None, MS_MOVE)
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID, "mode=1777")
 

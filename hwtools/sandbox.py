@@ -21,6 +21,7 @@ log = logging.getLogger("hwtools.sandbox")
 # Variables a student process may see; everything else (tokens, db URLs, cloud keys) is dropped.
 _PASSED_VARIABLES = ("LANG", "LC_ALL", "TZ", "HW_MODE", "HW_DATA", "HW_SEED", "HW_MNIST_PATH",
                      "HW_CELL_TIMEOUT", "HW_TRAINING_CELL_TIMEOUT", "HW_MEMORY_MB",
+                     "HW_FLOWERS_PATH", "HW_MOBILENET_WEIGHTS",
                      "TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND")
 
 
@@ -40,7 +41,6 @@ def scrubbed_env(home: Path, extra: dict | None = None) -> dict:
         "TMPDIR": str(home),
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "MPLBACKEND": "Agg",
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
     })
     env.update(extra or {})
@@ -93,6 +93,16 @@ def _child_setup(limits: Limits, plan: isolation.Plan) -> None:
     apply_limits(limits)
 
 
+SCRATCH_ROOT = Path(tempfile.gettempdir()) / f"hw-scratch-{os.getuid()}"
+
+
+def make_scratch(prefix: str) -> Path:
+    """A scratch folder for one sandboxed run; all of them live under SCRATCH_ROOT, which every
+    sandbox hides, so no submission sees another's files."""
+    SCRATCH_ROOT.mkdir(mode=0o700, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=SCRATCH_ROOT))
+
+
 def course_secrets(root: Path) -> tuple[Path, ...]:
     """What student code must never see: the gradebook, submissions, outputs, sources
     (solutions), hidden tests and the repository's history."""
@@ -115,7 +125,7 @@ def popen(argv: list[str], *, cwd: Path, limits: Limits, env: dict, writable: Pa
           hidden: tuple | None = None, **kwargs) -> subprocess.Popen:
     """Start a sandboxed process: it may write only under ``writable`` (default: cwd) and
     cannot see the ``hidden`` paths (default: the secrets of $HW_COURSE_ROOT's course)."""
-    hidden = default_secrets() if hidden is None else hidden
+    hidden = (*(default_secrets() if hidden is None else hidden), SCRATCH_ROOT)
     plan = _isolation_plan(Path(writable or cwd), tuple(str(p) for p in hidden))
     return subprocess.Popen(argv, cwd=cwd, env=env, preexec_fn=functools.partial(_child_setup, limits, plan),
                             **kwargs)

@@ -10,7 +10,6 @@ import select
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -64,11 +63,12 @@ class StudentModule:
     def _start(self) -> None:
         if not self.path.is_file():
             raise StudentCodeProblem(f"{self.path.name} is missing from the submission")
-        self._workdir = Path(tempfile.mkdtemp(prefix="hw-student-"))
+        self._workdir = sandbox.make_scratch("student-")
         shutil.copytree(self.path.parent, self._workdir / "work", symlinks=False,
                         ignore=shutil.ignore_patterns(".*", "__pycache__"))
         target = self._workdir / "work" / self.path.name
-        env = sandbox.scrubbed_env(self._workdir, sandbox.thread_env(self.limits.threads))
+        # no display here; notebooks keep Jupyter's inline backend so figures reach the feedback
+        env = sandbox.scrubbed_env(self._workdir, dict(sandbox.thread_env(self.limits.threads), MPLBACKEND="Agg"))
         self._process = sandbox.popen(
             [sys.executable, "-I", "-m", "hwtools._student_worker", str(target)],
             cwd=self._workdir / "work", writable=self._workdir, limits=self.limits, env=env,
@@ -80,6 +80,12 @@ class StudentModule:
             self.close()
             raise StudentCodeProblem(f"could not load {self.path.name}: {ready['message']}")
         self.load_problems = ready.get("problems", [])
+
+    @property
+    def workspace(self) -> Path | None:
+        """The sandbox's copy of the submission folder, where the student's code reads and
+        writes (None until the first call starts the process)."""
+        return self._workdir / "work" if self._workdir is not None else None
 
     def close(self) -> None:
         if self._process is not None:

@@ -16,8 +16,13 @@ EXPECTED = {"reference_solution": AUTOGRADED, "alice_correct": AUTOGRADED,
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_class(tmp_path_factory, ASSIGNMENT, cell_timeout=60)[1]
+def graded_class(tmp_path_factory):
+    return grade_class(tmp_path_factory, ASSIGNMENT, cell_timeout=60)
+
+
+@pytest.fixture(scope="module")
+def graded(graded_class):
+    return graded_class[1]
 
 
 def test_every_submission_gets_the_expected_score(graded):
@@ -48,3 +53,16 @@ def test_zeros_come_with_reasons(graded):
     for student in ("carol_stub",):
         assert "gradcam_model.keras was not saved" in graded[student]["reason"]
         assert "NotImplementedError" in " ".join(c["message"] for c in graded[student]["checks"])
+
+
+def test_feedback_of_a_partly_wrong_submission_teaches(graded_class, repo):
+    """Bob's feedback page: his figures, each failed check's message, and no hidden code."""
+    from test_release import hidden_code_lines
+
+    course, _ = graded_class
+    page = (course.feedback / "bob_partial" / ASSIGNMENT / "gradcam.html").read_text()
+    assert page.count("data:image/png;base64,") >= 2  # the first training images and the overlays
+    assert "Hidden tests hidden_gradcam: 1 / 7 points" in page
+    assert "[FAIL]" in page and "[PASS]" in page
+    assert not [line for line in hidden_code_lines(repo) if line in page]
+    assert "BEGIN HIDDEN TESTS" not in page and "hidden_suite = " not in page

@@ -185,19 +185,18 @@ def test_file_system_is_private_and_read_only(tmp_path, monkeypatch):
     (course / "source").mkdir()
     monkeypatch.setenv("HW_COURSE_ROOT", str(course))
     outside = tmp_path / "outside.txt"
-    neighbour = tmp_path / "neighbour-scratch"
-    neighbour.mkdir()
     student_dir = tmp_path / "student"
     student_dir.mkdir()
     (student_dir / "probe.py").write_text(FS_PROBE)
-    unseen = ("", [], "FileNotFoundError")  # hidden by an empty mount, or by the private /tmp
-    with StudentModule(student_dir / "probe.py") as proxy:
+    unseen = ("", [])  # hidden by an empty mount
+    with StudentModule(student_dir / "probe.py") as other, StudentModule(student_dir / "probe.py") as proxy:
+        other.call("write", "neighbours-answer.txt")
         assert proxy.call("read", str(course / "gradebook.db")).value in unseen
-        assert proxy.call("read", str(course / "submitted" / "other_student" / "answer.py")).value in unseen
         assert proxy.call("listing", str(course / "submitted")).value in unseen
+        assert proxy.call("read", str(course / "submitted" / "other_student" / "answer.py")).value == "FileNotFoundError"
         assert proxy.call("listing", str(course / "source")).value in unseen
-        assert proxy.call("listing", str(neighbour)).value in unseen
-        assert proxy.call("write", str(outside)).value in ("OSError", "FileNotFoundError")
+        assert "neighbours-answer.txt" not in str(proxy.call("listing", str(other.workspace)).value)
+        assert proxy.call("write", str(outside)).value == "OSError"
         assert proxy.call("write", "/usr/local/planted.txt").value == "OSError"
         assert proxy.call("write", "own-file.txt").value == "written"
         assert proxy.call("write", "/dev/shm/scratch.txt").value == "written"

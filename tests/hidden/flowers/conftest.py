@@ -49,7 +49,7 @@ def split_runs(submission_dir, student):
         listings = []
         for out, seed in calls:
             proxy.call("split_dataset", f"{TREE}/src", f"{TREE}/{out}", [0.8, 0.1, 0.1], seed=seed)
-            workspace = proxy._workdir / "work" / TREE  # the sandbox's copy of the submission folder
+            workspace = proxy.workspace / TREE  # the sandbox's copy of the submission folder
             listings.append(file_digests(workspace / out) if (workspace / out).is_dir() else {})
         source_after = file_digests(workspace / "src")
     finally:
