@@ -87,3 +87,47 @@ def grade_class(tmp_path_factory, assignment: str, *, samples: bool = True, rele
             build_sample_class(course, [assignment])
         results = autograde(course, assignment, workers=2)
     return course, {r["student"]: r for r in results}
+
+
+def executed_copy(source: Path, notebook: str, target: Path) -> Path:
+    """A copy of an assignment folder after running its notebook top to bottom (ci budget):
+    the artifacts a reference submission leaves for the hidden suite."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    shutil.copytree(source, target)
+    executed = nbformat.read(str(target / notebook), as_version=4)
+    NotebookClient(executed, timeout=600, allow_errors=True, resources={"metadata": {"path": str(target)}}).execute()
+    nbformat.write(executed, str(target / notebook))
+    return target
+
+
+def suite_result(course: Course, assignment: str, folder: Path) -> dict:
+    """The hidden suite's checks on a folder, with the score, the failed check ids and messages."""
+    from hwtools.hidden_runner import run_hidden_suite
+
+    result = run_hidden_suite(course, assignment, folder, timeout_s=600)
+    assert result["status"] == "ok", result
+    result["score"] = sum(c["earned"] for c in result["checks"])
+    result["failed"] = {c["id"] for c in result["checks"] if not c["passed"]}
+    result["messages"] = {c["id"]: c["message"] for c in result["checks"]}
+    return result
+
+
+class SuffixedModule:
+    """One sandboxed module holding several variants of a student's functions, each renamed
+    ``name__suffix`` (one process for all variants keeps the tests fast); seen through one
+    variant's names, as the checks call it."""
+
+    def __init__(self, module, suffix: str):
+        self.module, self.suffix = module, suffix
+
+    def call(self, name, *args, **kwargs):
+        return self.module.call(f"{name}__{self.suffix}", *args, **kwargs)
+
+
+def suffixed(code: str, names: tuple, suffix: str) -> str:
+    """The code with each of these functions renamed ``name__suffix``."""
+    for name in names:
+        code = code.replace(f"def {name}(", f"def {name}__{suffix}(")
+    return code

@@ -4,11 +4,9 @@ a base left trainable in the head stage, a leaky unseeded split) lose the checks
 import json
 import shutil
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
-from hwtools.hidden_runner import collected_checks, group_totals, run_hidden_suite
+from conftest import executed_copy, suite_result
 from hwtools.sample_class import fill_cells
 
 FULL = 10.0
@@ -32,30 +30,11 @@ def split_dataset(src, dst, ratios=(0.8, 0.1, 0.1), seed=0):
 @pytest.fixture(scope="module")
 def executed(repo, tmp_path_factory):
     """The source folder after running its notebook top to bottom (ci budget)."""
-    folder = tmp_path_factory.mktemp("flowers") / "reference"
-    shutil.copytree(repo.source / "flowers", folder)
-    notebook = nbformat.read(str(folder / NOTEBOOK), as_version=4)
-    NotebookClient(notebook, timeout=600, allow_errors=True, resources={"metadata": {"path": str(folder)}}).execute()
-    nbformat.write(notebook, str(folder / NOTEBOOK))
-    return folder
+    return executed_copy(repo.source / "flowers", NOTEBOOK, tmp_path_factory.mktemp("flowers") / "reference")
 
 
 def graded(repo, folder) -> dict:
-    result = run_hidden_suite(repo, "flowers", folder, timeout_s=600)
-    assert result["status"] == "ok", result
-    result["score"] = sum(c["earned"] for c in result["checks"])
-    result["failed"] = {c["id"] for c in result["checks"] if not c["passed"]}
-    result["messages"] = {c["id"]: c["message"] for c in result["checks"]}
-    return result
-
-
-def test_points_add_up_to_the_notebook_hidden_cells(repo):
-    notebook = nbformat.read(str(repo.source / "flowers" / NOTEBOOK), as_version=4)
-    cells = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"] for c in notebook.cells
-             if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("hidden_")}
-    totals = group_totals([dict(c, earned=0) for c in collected_checks(repo, "flowers")])
-    assert {g: t["points"] for g, t in totals.items()} == cells
-    assert sum(cells.values()) == FULL
+    return suite_result(repo, "flowers", folder)
 
 
 def test_reference_solution_gets_full_marks(repo, executed):

@@ -4,13 +4,11 @@ back into the executed submission's code or artifacts) loses the checks aimed at
 import json
 import shutil
 
-import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
 
 from hwtools.assignments.gas_consumption import BUDGET, INPUT_NAMES
-from hwtools.hidden_runner import collected_checks, group_totals, run_hidden_suite
+from conftest import executed_copy, suite_result
 from hwtools.sample_class import fill_cells
 
 FULL = 11.0
@@ -38,36 +36,17 @@ def chronological_split(n_rows, train_fraction, validation_fraction):
 @pytest.fixture(scope="module")
 def executed(repo, tmp_path_factory):
     """The source folder after running its notebook top to bottom (ci budget)."""
-    folder = tmp_path_factory.mktemp("gas") / "reference"
-    shutil.copytree(repo.source / "gas_consumption", folder)
-    notebook = nbformat.read(str(folder / NOTEBOOK), as_version=4)
-    NotebookClient(notebook, timeout=600, allow_errors=True, resources={"metadata": {"path": str(folder)}}).execute()
-    nbformat.write(notebook, str(folder / NOTEBOOK))
-    return folder
+    return executed_copy(repo.source / "gas_consumption", NOTEBOOK, tmp_path_factory.mktemp("gas") / "reference")
 
 
 def graded(repo, folder) -> dict:
-    result = run_hidden_suite(repo, "gas_consumption", folder, timeout_s=600)
-    assert result["status"] == "ok", result
-    result["score"] = sum(c["earned"] for c in result["checks"])
-    result["failed"] = {c["id"] for c in result["checks"] if not c["passed"]}
-    result["messages"] = {c["id"]: c["message"] for c in result["checks"]}
-    return result
+    return suite_result(repo, "gas_consumption", folder)
 
 
 def variant(executed, tmp_path, name):
     folder = tmp_path / name
     shutil.copytree(executed, folder)
     return folder, folder / "artifacts"
-
-
-def test_points_add_up_to_the_notebook_hidden_cells(repo):
-    notebook = nbformat.read(str(repo.source / "gas_consumption" / NOTEBOOK), as_version=4)
-    cells = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"] for c in notebook.cells
-             if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("hidden_")}
-    totals = group_totals([dict(c, earned=0) for c in collected_checks(repo, "gas_consumption")])
-    assert {g: t["points"] for g, t in totals.items()} == cells
-    assert sum(cells.values()) == FULL
 
 
 def test_given_pipeline_is_negative_and_fixed_one_passes_in_ci(executed):

@@ -13,10 +13,10 @@ import nbformat
 import numpy as np
 import pytest
 
+from conftest import SuffixedModule, suffixed
 from hwtools.assignments.gradcam import HEATMAPS_FILE, LAST_CONV_LAYER, MODEL_FILE
 from hwtools.checks import CheckFailure
 from hwtools.data import mnist_digits_fixture
-from hwtools.hidden_runner import collected_checks, group_totals
 from hwtools.student import StudentModule
 
 HIDDEN = "tests/hidden/gradcam/test_gradcam.py"
@@ -118,19 +118,8 @@ def mutate(code: str, old: str, new: str) -> str:
 
 def renamed(code: str, suffix: str) -> str:
     """Every function of a cell renamed with a variant suffix (one module holds all variants)."""
-    for name in ("make_gradcam_heatmap", "shuffle_training_set", "scale_images", "one_hot_labels"):
-        code = code.replace(f"def {name}(", f"def {name}__{suffix}(")
+    code = suffixed(code, ("make_gradcam_heatmap", "shuffle_training_set", "scale_images", "one_hot_labels"), suffix)
     return code
-
-
-class Variant:
-    """The sandboxed module seen through one variant's names, as the checks call it."""
-
-    def __init__(self, module: StudentModule, suffix: str):
-        self.module, self.suffix = module, suffix
-
-    def call(self, name, *args, **kwargs):
-        return self.module.call(f"{name}__{self.suffix}", *args, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -169,26 +158,17 @@ def failed_checks(hidden, names, **arguments) -> set:
     return failed
 
 
-def test_points_add_up_to_the_notebook_hidden_cells(repo):
-    notebook = nbformat.read(str(repo.source / "gradcam" / "gradcam.ipynb"), as_version=4)
-    cells = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"] for c in notebook.cells
-             if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("hidden_")}
-    totals = group_totals([dict(c, earned=0) for c in collected_checks(repo, "gradcam")])
-    assert {g: t["points"] for g, t in totals.items()} == cells
-    assert sum(cells.values()) == 20
-
-
 @pytest.mark.parametrize("suffix", ["reference", "keras_example", "channel_loop"])
 def test_correct_gradcam_passes_every_gradcam_check(hidden, variants, suffix):
     module, grader_model = variants
-    assert failed_checks(hidden, GRADCAM_CHECKS, notebook=Variant(module, suffix), grader_model=grader_model,
+    assert failed_checks(hidden, GRADCAM_CHECKS, notebook=SuffixedModule(module, suffix), grader_model=grader_model,
                          rng=np.random.default_rng(7)) == set()
 
 
 @pytest.mark.parametrize("name", [bug[0] for bug in GRADCAM_BUGS])
 def test_each_gradcam_bug_fails_its_checks(hidden, variants, name):
     module, grader_model = variants
-    failed = failed_checks(hidden, GRADCAM_CHECKS, notebook=Variant(module, name), grader_model=grader_model,
+    failed = failed_checks(hidden, GRADCAM_CHECKS, notebook=SuffixedModule(module, name), grader_model=grader_model,
                            rng=np.random.default_rng(7))
     assert failed == GRADCAM_MUST_FAIL[name], f"{name}: failed {failed}"
 
@@ -196,13 +176,13 @@ def test_each_gradcam_bug_fails_its_checks(hidden, variants, name):
 def test_correct_data_preparation_passes(hidden, variants):
     module, _ = variants
     checks = {bug[4] for bug in DATA_BUGS}
-    assert failed_checks(hidden, checks, notebook=Variant(module, "reference"), rng=np.random.default_rng(3)) == set()
+    assert failed_checks(hidden, checks, notebook=SuffixedModule(module, "reference"), rng=np.random.default_rng(3)) == set()
 
 
 @pytest.mark.parametrize("name,check", [(bug[0], bug[4]) for bug in DATA_BUGS])
 def test_each_data_bug_fails_its_check(hidden, variants, name, check):
     module, _ = variants
-    assert failed_checks(hidden, {check}, notebook=Variant(module, name), rng=np.random.default_rng(3)) == {check}
+    assert failed_checks(hidden, {check}, notebook=SuffixedModule(module, name), rng=np.random.default_rng(3)) == {check}
 
 
 def saved_student_model(source_cells, tmp_path, code: str):

@@ -10,8 +10,8 @@ import nbformat
 import numpy as np
 import pytest
 
+from conftest import SuffixedModule, suffixed
 from hwtools.checks import CheckFailure
-from hwtools.hidden_runner import collected_checks, group_totals
 from hwtools.student import StudentModule
 
 HIDDEN = "tests/hidden/kerastuner_mnist/test_kerastuner_mnist.py"
@@ -94,22 +94,11 @@ def mutate(code: str, old: str, new: str) -> str:
 
 def renamed(code: str, suffix: str) -> str:
     """A variant's functions under suffixed names, with its own describe_model."""
-    for name in ("build_model", "prepare_splits", "make_tuner"):
-        code = code.replace(f"def {name}(", f"def {name}__{suffix}(")
+    code = suffixed(code, ("build_model", "prepare_splits", "make_tuner"), suffix)
     if f"def build_model__{suffix}(" in code:
         code += (f"\n\ndef describe_model__{suffix}(hp_values):\n"
                  f"    return describe_hypermodel(build_model__{suffix}, hp_values)\n")
     return code
-
-
-class Variant:
-    """The sandboxed module seen through one variant's names, as the checks call it."""
-
-    def __init__(self, module: StudentModule, suffix: str):
-        self.module, self.suffix = module, suffix
-
-    def call(self, name, *args, **kwargs):
-        return self.module.call(f"{name}__{self.suffix}", *args, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -144,17 +133,8 @@ def failed_checks(hidden, names, **arguments) -> set:
 
 
 def space_failures(hidden, variants, suffix) -> set:
-    notebook = Variant(variants, suffix)
+    notebook = SuffixedModule(variants, suffix)
     return failed_checks(hidden, SPACE_CHECKS, notebook=notebook, explore_with=notebook, rng=np.random.default_rng(5))
-
-
-def test_points_add_up_to_the_notebook_hidden_cells(repo):
-    notebook = nbformat.read(str(repo.source / "kerastuner_mnist" / NOTEBOOK), as_version=4)
-    cells = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"] for c in notebook.cells
-             if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("hidden_")}
-    totals = group_totals([dict(c, earned=0) for c in collected_checks(repo, "kerastuner_mnist")])
-    assert {g: t["points"] for g, t in totals.items()} == cells
-    assert sum(cells.values()) == 16
 
 
 @pytest.mark.parametrize("suffix", ["reference", "alice"])
@@ -170,12 +150,12 @@ def test_each_hypermodel_mistake_fails_its_checks(hidden, variants, name, must_f
 
 @pytest.mark.parametrize("suffix", ["reference", "alice"])
 def test_correct_splits_pass(hidden, variants, suffix):
-    assert failed_checks(hidden, SPLIT_CHECKS, notebook=Variant(variants, suffix), rng=np.random.default_rng(2)) == set()
+    assert failed_checks(hidden, SPLIT_CHECKS, notebook=SuffixedModule(variants, suffix), rng=np.random.default_rng(2)) == set()
 
 
 @pytest.mark.parametrize("name,must_fail", [(b[0], b[3]) for b in SPLIT_BUGS], ids=[b[0] for b in SPLIT_BUGS])
 def test_each_split_mistake_fails_its_checks(hidden, variants, name, must_fail):
-    failed = failed_checks(hidden, SPLIT_CHECKS, notebook=Variant(variants, name), rng=np.random.default_rng(2))
+    failed = failed_checks(hidden, SPLIT_CHECKS, notebook=SuffixedModule(variants, name), rng=np.random.default_rng(2))
     assert failed == must_fail
 
 
@@ -252,9 +232,9 @@ def test_hyperband_search_passes(hidden, alice, source_cells, tmp_path):
 def test_saved_model_must_be_the_hypermodel_at_the_best_values(hidden, searched, variants):
     model = keras.saving.load_model(searched / hidden.BEST_MODEL_FILE, safe_mode=True)
     check = ["test_best_model_is_the_hypermodel_at_the_best_values"]
-    assert failed_checks(hidden, check, best_model=model, notebook=Variant(variants, "reference"),
+    assert failed_checks(hidden, check, best_model=model, notebook=SuffixedModule(variants, "reference"),
                          submission_dir=searched) == set()
-    assert failed_checks(hidden, check, best_model=model, notebook=Variant(variants, "quadrupled_filters"),
+    assert failed_checks(hidden, check, best_model=model, notebook=SuffixedModule(variants, "quadrupled_filters"),
                          submission_dir=searched) == set(check)
 
 

@@ -9,10 +9,9 @@ import shutil
 import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
 
 from hwtools.assignments import medical
-from hwtools.hidden_runner import collected_checks, group_totals, run_hidden_suite
+from conftest import executed_copy, suite_result
 from hwtools.sample_class import fill_cells
 
 FULL = 16.0
@@ -29,10 +28,8 @@ PROBABILITIES = "test_saved_test_probabilities_are_the_models"
 @pytest.fixture(scope="module")
 def executed(repo, tmp_path_factory):
     """The source notebook run top to bottom in the ci budget, with its artifacts."""
-    folder = tmp_path_factory.mktemp("medical") / "reference"
-    shutil.copytree(repo.source / "medical", folder)
+    folder = executed_copy(repo.source / "medical", "medical.ipynb", tmp_path_factory.mktemp("medical") / "reference")
     notebook = nbformat.read(str(folder / "medical.ipynb"), as_version=4)
-    NotebookClient(notebook, timeout=600, allow_errors=True, resources={"metadata": {"path": str(folder)}}).execute()
     errors = [o["ename"] for c in notebook.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error" and not c.metadata["nbgrader"]["grade_id"].startswith("hidden_")]
     assert errors == [], errors
@@ -102,21 +99,7 @@ class Variant:
         fill_cells(self.folder / "medical.ipynb", {grade_id: source.replace(old, new)})
 
     def grade(self, repo) -> dict:
-        result = run_hidden_suite(repo, "medical", self.folder, timeout_s=600)
-        assert result["status"] == "ok", result
-        result["score"] = sum(c["earned"] for c in result["checks"])
-        result["failed"] = {c["id"] for c in result["checks"] if not c["passed"]}
-        result["messages"] = {c["id"]: c["message"] for c in result["checks"]}
-        return result
-
-
-def test_points_add_up_to_the_notebook_hidden_cells(repo):
-    notebook = nbformat.read(str(repo.source / "medical" / "medical.ipynb"), as_version=4)
-    cells = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"] for c in notebook.cells
-             if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("hidden_")}
-    totals = group_totals([dict(c, earned=0) for c in collected_checks(repo, "medical")])
-    assert {g: t["points"] for g, t in totals.items()} == cells
-    assert sum(cells.values()) == FULL
+        return suite_result(repo, "medical", self.folder)
 
 
 def test_reference_gets_full_marks(repo, executed, tmp_path):
