@@ -19,7 +19,8 @@ from test_release import hidden_code_lines
 # Exact autograded scores of the sample class (written answers wait for a TA: +2 manual).
 EXPECTED = {"alice_correct": 15.0, "bob_partial": 5.0, "carol_stub": 0.0, "dave_broken": 0.0,
             "erin_infinite_loop": 1.0, "frank_os_exit": 1.0, "gina_kernel_exit": 15.0,
-            "hank_corrupt_notebook": 14.0}
+            "hank_corrupt_notebook": 14.0, "ivan_empty_notebook": 14.0, "judy_missing_notebook": 14.0,
+            "ken_deleted_test_cells": 15.0, "leo_memory_bomb": 15.0, "mia_huge_output": 15.0}
 
 
 def add_hostile_students(course, tmp_path):
@@ -39,6 +40,22 @@ def add_hostile_students(course, tmp_path):
     build_submission(course, "hank_corrupt_notebook", "batchnorm", reference,
                      course.submission_dir("hank_corrupt_notebook", "batchnorm"))
     (course.submission_dir("hank_corrupt_notebook", "batchnorm") / "batchnorm.ipynb").write_text("{ not json")
+    # an empty file, and no notebook at all: the .py is still graded
+    for student in ("ivan_empty_notebook", "judy_missing_notebook"):
+        build_submission(course, student, "batchnorm", reference, course.submission_dir(student, "batchnorm"))
+    (course.submission_dir("ivan_empty_notebook", "batchnorm") / "batchnorm.ipynb").write_text("")
+    (course.submission_dir("judy_missing_notebook", "batchnorm") / "batchnorm.ipynb").unlink()
+    # test cells deleted: nbgrader puts them back
+    build_submission(course, "ken_deleted_test_cells", "batchnorm", reference, course.submission_dir("ken_deleted_test_cells", "batchnorm"))
+    path = course.submission_dir("ken_deleted_test_cells", "batchnorm") / "batchnorm.ipynb"
+    notebook = nbformat.read(str(path), as_version=4)
+    notebook.cells = [c for c in notebook.cells if not c.metadata.get("nbgrader", {}).get("grade_id", "").startswith(("hidden_", "public_"))]
+    nbformat.write(notebook, str(path))
+    # a memory bomb and a flood of output in the notebook: those cells fail or are cut, the rest counts
+    for student, code in (("leo_memory_bomb", "import numpy as np\nhog = np.ones(3 * 10 ** 9)\nbn_trainable_params = 260"),
+                          ("mia_huge_output", "print('y' * 20_000_000)\nbn_trainable_params = 260")):
+        build_submission(course, student, "batchnorm", reference, course.submission_dir(student, "batchnorm"))
+        fill_cells(course.submission_dir(student, "batchnorm") / "batchnorm.ipynb", {"answer_param_count": code})
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +83,8 @@ def test_every_student_gets_the_expected_score(graded):
     # nbgrader scores an unanswered written cell 0 itself; a corrupt notebook has nothing to read
     assert pending == {"alice_correct": 2, "bob_partial": 1, "carol_stub": 0, "dave_broken": 0,
                        "erin_infinite_loop": 2, "frank_os_exit": 2, "gina_kernel_exit": 2,
-                       "hank_corrupt_notebook": 0}
+                       "hank_corrupt_notebook": 0, "ivan_empty_notebook": 0, "judy_missing_notebook": 0,
+                       "ken_deleted_test_cells": 2, "leo_memory_bomb": 2, "mia_huge_output": 2}
 
 
 def test_the_gradebook_holds_the_same_scores(graded):
@@ -84,6 +102,18 @@ def test_zero_and_failure_come_with_reasons(graded):
     assert results["hank_corrupt_notebook"]["status"] == "failed"
     assert "corrupt" in results["hank_corrupt_notebook"]["reason"]
     assert results["alice_correct"]["status"] == "graded" and results["alice_correct"]["reason"] == ""
+    assert results["ivan_empty_notebook"]["status"] == "failed" and "corrupt" in results["ivan_empty_notebook"]["reason"]
+    assert results["judy_missing_notebook"]["reason"] == "no notebook was submitted"
+    for student in ("ken_deleted_test_cells", "leo_memory_bomb", "mia_huge_output"):
+        assert results[student]["status"] == "graded", results[student]
+
+
+def test_memory_bomb_and_flood_are_contained_in_their_cells(graded):
+    course, _ = graded
+    leo = feedback_text(course, "leo_memory_bomb")
+    assert "MemoryError" in leo
+    mia = (course.autograded_dir("mia_huge_output", "batchnorm") / "batchnorm.ipynb").stat().st_size
+    assert mia < 1_000_000 and "characters cut by the autograder" in feedback_text(course, "mia_huge_output")
 
 
 def feedback_text(course, student) -> str:
@@ -165,6 +195,6 @@ def test_class_report_shows_what_students_fail(graded, tmp_path):
     course, _ = graded
     text = write_class_report(course, tmp_path / "summary.html", ["batchnorm"]).read_text()
     assert "data:image/png;base64," in text
-    assert "8 submissions" in text
+    assert f"{len(EXPECTED)} submissions" in text
     assert "train mode: a batch of one sample is normalised to zero" in text
     assert "hank_corrupt_notebook" in text and "corrupt" in text

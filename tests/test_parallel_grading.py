@@ -53,10 +53,28 @@ def test_kill_9_mid_run_then_resume(class_course):
     assert "student" in done.stdout and "alice_correct" in done.stdout  # the summary table
 
 
-def test_an_existing_dask_scheduler_runs_the_same_code(class_course):
-    from dask.distributed import LocalCluster
+def test_a_separate_dask_scheduler_and_worker_give_the_same_scores(class_course, tmp_path):
+    """`dask scheduler` and `dask worker` as their own processes, as a course would start them."""
+    import json
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
-        results = autograde(class_course, "batchnorm", ["bob_partial"], scheduler=cluster.scheduler_address)
-    assert [(r["student"], r["score"]) for r in results] == [("bob_partial", 5.0)]
-    assert scores(class_course) == {"bob_partial": 5.0}
+    dask = str(Path(sys.executable).parent / "dask")
+    address_file = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen([dask, "scheduler", "--scheduler-file", str(address_file), "--port", "0",
+                                  "--dashboard-address", ":0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = None
+    try:
+        for _ in range(120):
+            if address_file.is_file() and address_file.read_text().strip():
+                break
+            time.sleep(0.5)
+        worker = subprocess.Popen([dask, "worker", "--scheduler-file", str(address_file), "--nworkers", "1",
+                                   "--nthreads", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        address = json.loads(address_file.read_text())["address"]
+        results = autograde(class_course, "batchnorm", ["bob_partial"], scheduler=address)
+    finally:
+        for process in (worker, scheduler):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=60)
+    assert [(r["student"], r["score"]) for r in results] == [("bob_partial", EXPECTED["bob_partial"])]
+    assert scores(class_course) == {"bob_partial": EXPECTED["bob_partial"]}
