@@ -41,8 +41,16 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
-# Deleted test cells come back; hidden tests never reach feedback.
+# Deleted test cells come back (where they stood: hwtools fixes nbgrader 0.9.6 crashing when
+# the cell before a deleted one is read-only); hidden tests never reach feedback.
 c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "hwtools.nbgrader_plugins.RestoreDeletedCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",

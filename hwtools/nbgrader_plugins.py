@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from nbconvert.preprocessors import Preprocessor
+from nbgrader.preprocessors import OverwriteCells
 from traitlets import Bool, Integer
 
 
@@ -29,3 +30,28 @@ class LimitOutputBytes(Preprocessor):
                     output.pop("metadata", None)
                     output.metadata = {}
         return cell, resources
+
+
+class RestoreDeletedCells(OverwriteCells):
+    """nbgrader's OverwriteCells, with deleted grade cells put back where they stood.
+
+    nbgrader 0.9.6 looks for the cell just before a deleted one among the submitted grade and
+    solution cells only, so a deleted test cell that followed a read-only cell crashes the
+    whole submission (KeyError). Here it goes after the last surviving cell that came before it.
+    """
+
+    def add_missing_grade_cells(self, nb, resources):
+        source_notebook = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        order = [cell.name for cell in source_notebook.source_cells]
+        by_name = dict(zip(order, source_notebook.source_cells))
+        solution_ids = {cell.name for cell in source_notebook.solution_cells}
+        for grade_cell in sorted(source_notebook.grade_cells, key=lambda c: order.index(c.name)):
+            present = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells]
+            if grade_cell.name in present:
+                continue
+            self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_cell.name)
+            earlier = set(order[:order.index(grade_cell.name)])
+            position = max((index + 1 for index, name in enumerate(present) if name in earlier), default=0)
+            nb.cells.insert(position, self.missing_cell_transform(
+                by_name[grade_cell.name], grade_cell.max_score, is_solution=grade_cell.name in solution_ids))
+        return nb, resources
