@@ -131,3 +131,14 @@ def suffixed(code: str, names: tuple, suffix: str) -> str:
     for name in names:
         code = code.replace(f"def {name}(", f"def {name}__{suffix}(")
     return code
+
+
+def load_hidden_module(course: Course, relative_path: str, name: str):
+    """A hidden suite's test file imported as a module, so the project's tests can call its
+    checks and references directly (on fixtures they build) without running pytest on it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, course.root / relative_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,12 +1,12 @@
 """The hidden suite's reference Grad-CAM agrees with an independent torch Grad-CAM on the same
 weights (the grader's fixed-weight model, copied layer by layer into torch)."""
-import importlib.util
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
+from conftest import load_hidden_module
 from hwtools.data import mnist_digits_fixture
 
 HIDDEN = "tests/hidden/gradcam/test_gradcam.py"
@@ -14,10 +14,7 @@ HIDDEN = "tests/hidden/gradcam/test_gradcam.py"
 
 @pytest.fixture(scope="module")
 def hidden(repo):
-    spec = importlib.util.spec_from_file_location("hidden_gradcam_reference", repo.root / HIDDEN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_hidden_module(repo, HIDDEN, "hidden_gradcam_reference")
 
 
 @pytest.fixture(scope="module")

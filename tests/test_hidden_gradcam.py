@@ -5,7 +5,6 @@ The checks are imported from the suite and called directly. Student-side variant
 one sandboxed module (one process serves them all); saved models and heatmaps are built
 here. The suite as a whole, through nbgrader and the runner, is run by test_gradcam_class.py.
 """
-import importlib.util
 import json
 
 import keras
@@ -13,7 +12,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import SuffixedModule, suffixed
+from conftest import SuffixedModule, load_hidden_module, suffixed
 from hwtools.assignments.gradcam import HEATMAPS_FILE, LAST_CONV_LAYER, MODEL_FILE
 from hwtools.checks import CheckFailure
 from hwtools.data import mnist_digits_fixture
@@ -93,10 +92,7 @@ ARCHITECTURE_CHECKS = ["test_layer_order", "test_convolutions", "test_pooling", 
 
 @pytest.fixture(scope="module")
 def hidden(repo):
-    spec = importlib.util.spec_from_file_location("hidden_gradcam_suite", repo.root / HIDDEN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_hidden_module(repo, HIDDEN, "hidden_gradcam_suite")
 
 
 @pytest.fixture(scope="module")

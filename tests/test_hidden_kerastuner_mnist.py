@@ -1,7 +1,6 @@
 """The hidden suite of kerastuner_mnist, tested: the reference and a correct alternative
 (functional blocks, Hyperband) pass every check, each typical mistake fails the checks aimed
 at it, and tampering with the grader's describe_model is refused."""
-import importlib.util
 import json
 import os
 
@@ -10,7 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import SuffixedModule, suffixed
+from conftest import SuffixedModule, load_hidden_module, suffixed
 from hwtools.checks import CheckFailure
 from hwtools.student import StudentModule
 
@@ -67,10 +66,7 @@ SPLIT_BUGS = [
 
 @pytest.fixture(scope="module")
 def hidden(repo):
-    spec = importlib.util.spec_from_file_location("hidden_kerastuner_suite", repo.root / HIDDEN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_hidden_module(repo, HIDDEN, "hidden_kerastuner_suite")
 
 
 @pytest.fixture(scope="module")
