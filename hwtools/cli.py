@@ -62,6 +62,13 @@ def cmd_report(course: Course, args) -> None:
     print(f"wrote {path}")
 
 
+def cmd_validate(course: Course | None, args) -> None:
+    from hwtools.validate import validate_notebooks
+
+    if not validate_notebooks(args.notebooks):
+        sys.exit(1)
+
+
 def cmd_demo(course: Course, args) -> None:
     """Release everything, build the sample class, autograde it, export grades."""
     from hwtools.sample_class import build_sample_class
@@ -102,6 +109,9 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("assignments", nargs="*")
     report.add_argument("--output", default="reports/class_summary.html")
     report.set_defaults(run=cmd_report)
+    validate = sub.add_parser("validate", help="students: run a notebook's public tests (hidden tests grade more)")
+    validate.add_argument("notebooks", nargs="+")
+    validate.set_defaults(run=cmd_validate, needs_course=False)
     demo = sub.add_parser("demo", help="release all, autograde the sample class, export grades")
     demo.add_argument("--workers", type=int)
     demo.add_argument("--force", action="store_true")
@@ -114,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parser().parse_args(argv)
     try:
-        args.run(Course.locate(), args)
+        args.run(Course.locate() if getattr(args, "needs_course", True) else None, args)
     except (NotReleased, FileNotFoundError) as err:
         sys.exit(f"hw: {err}")
 
