@@ -64,3 +64,10 @@ c.Autograde.exclude_overwriting = {
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# LMS uploads, ingested by `nbgrader zip_collect <assignment>`: the LMS's download (a zip or a
+# folder) goes in downloaded/<assignment>/archive/ and holds a folder per student, named by the
+# student's id, with the files the student uploaded (e.g. alice/batchnorm.ipynb and
+# alice/forward_batchnorm.py). Adapt the pattern to another LMS's naming.
+c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/]+)/(?P<file_id>[^/]+)$"
+c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]
