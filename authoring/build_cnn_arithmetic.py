@@ -318,7 +318,7 @@ CELLS = [
 Shape and parameter questions from the seed homeworks (000, 001, 002, 004). You write small
 numpy functions and fill answer variables; a few written answers are graded by a TA.
 
-* Use `math` and `numpy` only.
+* Use `math` and `numpy` only. Budget: no training; every cell runs in seconds on any laptop.
 * **Hidden tests grade your work** against real layers (torch and Keras) built by the
   grader, on the seed's networks and on fresh random layer configurations. The public tests
   below check the basics only.

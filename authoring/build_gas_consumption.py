@@ -80,7 +80,7 @@ y_train = y_scaler.transform(y_train.reshape(-1, 1))
 
 given_model = build_lstm(n_inputs)
 given_model.fit(X_train[:BUDGET["max_train_windows"]], y_train[:BUDGET["max_train_windows"]],
-                epochs=BUDGET["epochs"], batch_size=BUDGET["batch_size"], verbose=0)
+                epochs=BUDGET["epochs"], batch_size=BUDGET["batch_size"], verbose=2)
 given_r2 = r2_score(y_test, given_model.predict(X_test, verbose=0))
 print(f"given pipeline: R^2 on the test part = {given_r2:.3f}")
 """, tags=("training",)),
