@@ -26,6 +26,8 @@ from hwtools.execute_submission import prepare_scratch_course
 
 HIDDEN_PREFIX = "hidden_"
 FAILURE_CELL_ID = "hw-autograder-note"
+PROCESS_LIMIT_MESSAGE = ("the notebook tried to run more than {} processes and threads at once (a fork bomb, or "
+                         "processes started in a loop) and was stopped")
 
 
 def submission_fingerprint(course: Course, assignment: str, student: str) -> str:
@@ -58,6 +60,8 @@ def explain_failure(execution: dict, submitted: Path) -> str:
     text = execution.get("error", "") + execution.get("log", "")
     if not any(submitted.glob("*.ipynb")):
         return "no notebook was submitted"
+    if execution.get("process_limit_hit"):
+        return PROCESS_LIMIT_MESSAGE.format(sandbox.Limits().max_tasks)
     if "DeadKernelError" in text or "Kernel died" in text or "kernel died" in text:
         return ("the notebook's kernel died while running (os._exit, a crash, or the memory limit); "
                 "nothing after that point could run")
@@ -79,17 +83,24 @@ def _run_execution(course: Course, assignment: str, student: str, scratch: Path,
         process = sandbox.popen([sys.executable, "-I", "-m", "hwtools.execute_submission", assignment, student,
                                  str(scratch)], cwd=scratch, writable=scratch, hidden=sandbox.course_secrets(course.root),
                                 limits=sandbox.Limits(), env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            sandbox.kill_group(process)
-            return {"success": False, "error": f"Timeout: the submission ran past {timeout_s:g} s in total", "log": ""}
+        timed_out, too_many, deadline = False, False, time.monotonic() + timeout_s
+        while process.poll() is None and not timed_out:
+            timed_out = time.monotonic() > deadline
+            # a fork bomb is stopped at once: the kernel dies, the cells graded before it keep their points
+            too_many = too_many or sandbox.stop_bomb(process)
+            time.sleep(0.2)
+    too_many = too_many or sandbox.hit_process_limit(process)
     sandbox.kill_group(process)  # anything the kernel left behind
     path = scratch / "execution.json"
-    if not path.is_file():
-        return {"success": False, "error": f"the grading process ended with code {process.returncode}",
-                "log": (scratch / "execution.log").read_text(errors="replace")[-3000:]}
-    return json.loads(path.read_text())
+    if timed_out:
+        execution = {"success": False, "error": f"Timeout: the submission ran past {timeout_s:g} s in total", "log": ""}
+    elif not path.is_file():
+        execution = {"success": False, "error": f"the grading process ended with code {process.returncode}",
+                     "log": (scratch / "execution.log").read_text(errors="replace")[-3000:]}
+    else:
+        execution = json.loads(path.read_text())
+    execution["process_limit_hit"] = too_many
+    return execution
 
 
 def _assignment_cells(course: Course, assignment: str) -> dict:
@@ -126,18 +137,16 @@ def _readable_notebook(path: Path):
         return None
 
 
-def _annotate(notebook, reports: dict, failure: str | None) -> None:
+def _annotate(notebook, reports: dict, note: str | None) -> None:
     """Hidden cells' outputs become their check reports; a failure note goes on top."""
     for cell in notebook.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in reports and cell.cell_type == "code":
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=reports[grade_id])]
-    if failure:
-        note = nbformat.v4.new_markdown_cell(
-            f"**Autograder:** {failure}. Parts that needed the notebook to run score zero; "
-            "hidden tests of your other files ran separately and are reported below.")
-        note["id"] = FAILURE_CELL_ID
-        notebook.cells.insert(0, note)
+    if note:
+        cell = nbformat.v4.new_markdown_cell(f"**Autograder:** {note}")
+        cell["id"] = FAILURE_CELL_ID
+        notebook.cells.insert(0, cell)
 
 
 def grade_submission(root: str, assignment: str, student: str, timeout_s: float = 1800) -> dict:
@@ -152,6 +161,13 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
         execution = {"success": False, "error": "the notebook deleted the autograder's files while it ran", "log": ""}
     executed_dir = scratch / "course" / "autograded" / student / assignment
     failure = None if execution["success"] else explain_failure(execution, submitted)
+    warning = PROCESS_LIMIT_MESSAGE.format(sandbox.Limits().max_tasks) \
+        if execution["success"] and execution.get("process_limit_hit") else None
+    if failure:
+        note = (f"{failure}. Parts that needed the notebook to run score zero; hidden tests of your other files "
+                "ran separately and are reported below.")
+    else:
+        note = warning and f"{warning}; its cells were graded as they ran."
     files_dir = executed_dir if execution["success"] else scratch / "submitted-copy"
     if not execution["success"]:
         shutil.copytree(submitted, files_dir, dirs_exist_ok=True) if submitted.is_dir() else files_dir.mkdir()
@@ -183,7 +199,7 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
         nb = next((n for n in map(_readable_notebook, candidates) if n is not None), None)
         if nb is None:
             continue
-        _annotate(nb, reports, failure)
+        _annotate(nb, reports, note)
         output_dir.mkdir(exist_ok=True)
         nbformat.write(nb, str(target))
     if files_dir.is_dir():
@@ -195,7 +211,7 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
     score = sum(g["auto_score"] or 0 for g in grades)
     manual_max = sum(g["max_score"] for g in grades if g["needs_manual_grade"])
     return {"student": student, "assignment": assignment, "status": "failed" if failure else "graded",
-            "reason": failure or _zero_reason(score, hidden["checks"]), "score": score,
+            "reason": failure or warning or _zero_reason(score, hidden["checks"]), "score": score,
             "max_score": sum(g["max_score"] for g in grades), "manual_pending": manual_max,
             "grades": grades, "checks": hidden["checks"], "hidden_status": hidden["status"],
             "fingerprint": submission_fingerprint(course, assignment, student),

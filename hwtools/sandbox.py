@@ -1,6 +1,7 @@
 """Limits for processes that run student code: memory and file-size caps, no core dumps,
-a scrubbed environment, its own process group, and (``isolation``) no network and a private,
-read-only view of the file system where the OS allows it.
+a scrubbed environment, its own process group, (``resource_groups``) a cap on processes and
+threads and a fair CPU share, and (``isolation``) no network and a private, read-only view of
+the file system, each where the OS allows it.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from hwtools import isolation
+from hwtools import isolation, resource_groups
 
 log = logging.getLogger("hwtools.sandbox")
 
@@ -30,6 +31,7 @@ class Limits:
     memory_mb: int = int(os.environ.get("HW_MEMORY_MB", 6144))
     file_size_mb: int = 512
     threads: int = 1
+    max_tasks: int = resource_groups.MAX_TASKS  # processes + threads at once, where cgroups allow
 
 
 def scrubbed_env(home: Path, extra: dict | None = None) -> dict:
@@ -84,8 +86,20 @@ def _isolation_plan(writable: Path, hidden: tuple) -> isolation.Plan:
     return isolation.Plan(network=network_isolation_available(), filesystem=False)
 
 
-def _child_setup(limits: Limits, plan: isolation.Plan) -> None:
+@functools.lru_cache(maxsize=None)
+def process_groups_available() -> bool:
+    """Probe once whether each sandbox can get its own control group; log it when not."""
+    problem = resource_groups.problem()
+    if problem:
+        log.warning("process-count and CPU-share limits unavailable here (%s): a fork bomb is not contained",
+                    problem)
+    return problem is None
+
+
+def _child_setup(limits: Limits, plan: isolation.Plan, group: resource_groups.Group | None) -> None:
     try:
+        if group is not None:
+            group.join()
         isolation.enter(plan)
         os.chdir(os.getcwd())  # re-resolve the working folder through the new mounts
     except Exception:
@@ -127,14 +141,41 @@ def popen(argv: list[str], *, cwd: Path, limits: Limits, env: dict, writable: Pa
     cannot see the ``hidden`` paths (default: the secrets of $HW_COURSE_ROOT's course)."""
     hidden = (*(default_secrets() if hidden is None else hidden), SCRATCH_ROOT)
     plan = _isolation_plan(Path(writable or cwd), tuple(str(p) for p in hidden))
-    return subprocess.Popen(argv, cwd=cwd, env=env, preexec_fn=functools.partial(_child_setup, limits, plan),
-                            **kwargs)
+    group = resource_groups.Group.create(limits.max_tasks) if process_groups_available() else None
+    try:
+        process = subprocess.Popen(argv, cwd=cwd, env=env,
+                                   preexec_fn=functools.partial(_child_setup, limits, plan, group), **kwargs)
+    except BaseException:
+        if group is not None:
+            group.destroy()
+        raise
+    process.hw_group = group
+    return process
+
+
+def hit_process_limit(process: subprocess.Popen) -> bool:
+    """Whether the process tree tried to run more processes/threads than its limit (a fork bomb)."""
+    group = getattr(process, "hw_group", None)
+    return group is not None and group.hit_limit()
+
+
+def stop_bomb(process: subprocess.Popen) -> bool:
+    """If the process tree hit its process limit, kill all of it but the process itself (the
+    grader's side, which goes on as after a kernel death) and say so."""
+    group = getattr(process, "hw_group", None)
+    if group is None or not group.hit_limit():
+        return False
+    group.stop_bomb(process.pid)
+    return True
 
 
 def kill_group(process: subprocess.Popen) -> None:
-    """Kill the process and everything it started."""
+    """Kill the process and everything it started, including what left its process group."""
     try:
         os.killpg(process.pid, 9)
     except (ProcessLookupError, PermissionError):
         pass
     process.wait()
+    group = getattr(process, "hw_group", None)
+    if group is not None:
+        group.destroy()

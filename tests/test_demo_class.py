@@ -20,13 +20,17 @@ from test_release import hidden_code_lines
 EXPECTED = {"alice_correct": 15.0, "bob_partial": 5.0, "carol_stub": 0.0, "dave_broken": 0.0,
             "erin_infinite_loop": 1.0, "frank_os_exit": 1.0, "gina_kernel_exit": 15.0,
             "hank_corrupt_notebook": 14.0, "ivan_empty_notebook": 14.0, "judy_missing_notebook": 14.0,
-            "ken_deleted_test_cells": 15.0, "leo_memory_bomb": 15.0, "mia_huge_output": 15.0}
+            "ken_deleted_test_cells": 15.0, "leo_memory_bomb": 15.0, "mia_huge_output": 15.0,
+            "nora_segfault": 1.0, "olga_fork_bomb": 15.0}
+
+FORK_BOMB = "import os\nbn_trainable_params = 260\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
 
 
 def add_hostile_students(course, tmp_path):
     """Scenario submissions named for what they do, built like the sample class."""
     reference = (course.sample_class / "alice_correct" / "batchnorm")
-    for student, py in (("erin_infinite_loop", "infinite-loop.py"), ("frank_os_exit", "os-exit.py")):
+    for student, py in (("erin_infinite_loop", "infinite-loop.py"), ("frank_os_exit", "os-exit.py"),
+                        ("nora_segfault", "segfault.py")):
         changes = tmp_path / student
         changes.mkdir()
         shutil.copy(fixture_path("batchnorm", py), changes / "forward_batchnorm.py")
@@ -53,7 +57,8 @@ def add_hostile_students(course, tmp_path):
     nbformat.write(notebook, str(path))
     # a memory bomb and a flood of output in the notebook: those cells fail or are cut, the rest counts
     for student, code in (("leo_memory_bomb", "import numpy as np\nhog = np.ones(3 * 10 ** 9)\nbn_trainable_params = 260"),
-                          ("mia_huge_output", "print('y' * 20_000_000)\nbn_trainable_params = 260")):
+                          ("mia_huge_output", "print('y' * 20_000_000)\nbn_trainable_params = 260"),
+                          ("olga_fork_bomb", FORK_BOMB)):
         build_submission(course, student, "batchnorm", reference, course.submission_dir(student, "batchnorm"))
         fill_cells(course.submission_dir(student, "batchnorm") / "batchnorm.ipynb", {"answer_param_count": code})
 
@@ -84,7 +89,8 @@ def test_every_student_gets_the_expected_score(graded):
     assert pending == {"alice_correct": 2, "bob_partial": 1, "carol_stub": 0, "dave_broken": 0,
                        "erin_infinite_loop": 2, "frank_os_exit": 2, "gina_kernel_exit": 2,
                        "hank_corrupt_notebook": 0, "ivan_empty_notebook": 0, "judy_missing_notebook": 0,
-                       "ken_deleted_test_cells": 2, "leo_memory_bomb": 2, "mia_huge_output": 2}
+                       "ken_deleted_test_cells": 2, "leo_memory_bomb": 2, "mia_huge_output": 2,
+                       "nora_segfault": 2, "olga_fork_bomb": 2}
 
 
 def test_the_gradebook_holds_the_same_scores(graded):
@@ -104,6 +110,9 @@ def test_zero_and_failure_come_with_reasons(graded):
     assert results["alice_correct"]["status"] == "graded" and results["alice_correct"]["reason"] == ""
     assert results["ivan_empty_notebook"]["status"] == "failed" and "corrupt" in results["ivan_empty_notebook"]["reason"]
     assert results["judy_missing_notebook"]["reason"] == "no notebook was submitted"
+    # the segfaulting function crashes the kernel that calls it, and the worker the grader calls it in
+    assert results["nora_segfault"]["status"] == "failed" and "kernel died" in results["nora_segfault"]["reason"]
+    assert results["olga_fork_bomb"]["status"] == "failed" and "fork bomb" in results["olga_fork_bomb"]["reason"]
     for student in ("ken_deleted_test_cells", "leo_memory_bomb", "mia_huge_output"):
         assert results[student]["status"] == "graded", results[student]
 
@@ -129,6 +138,18 @@ def test_feedback_explains_points_lost(graded):
     assert "timed out" in feedback_text(course, "erin_infinite_loop")
     assert "kernel died" in feedback_text(course, "gina_kernel_exit")
     assert "corrupt" in feedback_text(course, "hank_corrupt_notebook")
+    assert "exit code -11" in feedback_text(course, "nora_segfault")
+    assert "more than 512 processes and threads" in feedback_text(course, "olga_fork_bomb")
+
+
+def test_no_sandboxed_process_outlives_the_run(graded):
+    from hwtools import resource_groups
+
+    if resource_groups.problem():
+        pytest.skip(f"no control groups here: {resource_groups.problem()}")
+    left = {folder.name: folder.joinpath("cgroup.procs").read_text().split()
+            for folder in resource_groups.parents()[0].glob(f"{resource_groups.PREFIX}*")}
+    assert not {name: pids for name, pids in left.items() if pids}
 
 
 def test_no_hidden_test_code_in_feedback_or_autograded(graded, repo):

@@ -1,6 +1,9 @@
 """hwtools.student: student code runs in a sandboxed process; only plain data comes back."""
 import os
+import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -210,3 +213,44 @@ def test_numpy_scalars_keep_their_shape():
 
     for value in (np.float64(0.5), np.int64(3), np.array(2.0)):
         assert wire.decode(wire.encode(value)).shape == ()
+
+
+needs_groups = pytest.mark.skipif(not sandbox.process_groups_available(),
+                                  reason="no control groups here (the sandbox logs that fork bombs are not contained)")
+
+
+def _sandboxed_python(tmp_path, code: str, **limits):
+    return sandbox.popen([sys.executable, "-c", textwrap.dedent(code)], cwd=tmp_path, env=sandbox.scrubbed_env(tmp_path),
+                         limits=sandbox.Limits(**limits), stdout=subprocess.PIPE, text=True)
+
+
+@needs_groups
+def test_a_fork_bomb_is_capped_and_stopped_while_its_parent_goes_on(tmp_path):
+    process = _sandboxed_python(tmp_path, """
+        import subprocess, sys
+        bomb = subprocess.Popen([sys.executable, "-c", "import os\\nwhile True:\\n    try:\\n        os.fork()\\n    except OSError:\\n        pass"])
+        print("bomb ended", bomb.wait(), flush=True)
+        """, max_tasks=48)
+    group, stopped, deadline = process.hw_group, False, time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        stopped = stopped or sandbox.stop_bomb(process)
+        time.sleep(0.1)
+    peak = int((group.folders[0] / "pids.peak").read_text())
+    sandbox.kill_group(process)
+    assert stopped and process.stdout.read().strip() == "bomb ended -9"
+    assert process.returncode == 0 and peak <= 48
+    assert not group.folders[0].exists()
+
+
+@needs_groups
+def test_kill_group_reaches_processes_that_left_the_process_group(tmp_path):
+    process = _sandboxed_python(tmp_path, """
+        import subprocess
+        print(subprocess.Popen(["sleep", "300"], start_new_session=True).pid, flush=True)
+        """)
+    escaped = int(process.stdout.readline())
+    process.wait()
+    assert Path(f"/proc/{escaped}").exists()  # it outlived its parent, in a session of its own
+    sandbox.kill_group(process)
+    time.sleep(0.2)
+    assert not Path(f"/proc/{escaped}").exists() or "Z" in Path(f"/proc/{escaped}/stat").read_text().split()[2]
