@@ -7,7 +7,7 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 
 c.CourseDirectory.course_id = "deep-learning-hw"
 c.CourseDirectory.root = ROOT
-# Any SQLAlchemy URL (postgresql://user@host/db for several graders); SQLite by default.
+# Any SQLAlchemy URL (postgresql+psycopg://user@host/db for several graders); SQLite by default.
 c.CourseDirectory.db_url = os.environ.get("HW_DB_URL", "sqlite:///" + os.path.join(ROOT, "gradebook.db"))
 
 # Time limits per cell: ordinary cells, and cells tagged "training" (model fitting, tuning).
