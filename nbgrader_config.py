@@ -1,6 +1,8 @@
 """nbgrader configuration of the course (read by nbgrader and by the hw command)."""
 import os
 
+from hwtools.nbgrader_plugins import BENIGN_STDERR_PATTERN
+
 c = get_config()  # noqa: F821  (injected by traitlets)
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
@@ -25,7 +27,7 @@ c.Execute.interrupt_on_timeout = True
 
 # Warnings and framework logs on stderr must not zero a correct cell (nbgrader's default).
 c.IgnorePattern.enabled = True
-c.IgnorePattern.pattern = r"(?is)warn|deprecat|^[IWE]\d{4} |oneDNN|cuda|tensorflow|absl|keras|tqdm|%\|"
+c.IgnorePattern.pattern = BENIGN_STDERR_PATTERN
 
 # Output caps: nbgrader's line limits, plus a size limit per output (hwtools).
 c.LimitOutput.max_lines = 2000

@@ -7,6 +7,10 @@ from nbconvert.preprocessors import Preprocessor
 from nbgrader.preprocessors import OverwriteCells
 from traitlets import Bool, Integer
 
+# Warnings and framework logs on stderr. nbgrader fails any grade cell with stderr output; the
+# autograder (nbgrader_config.py) and `hw validate` both drop these first, so they agree.
+BENIGN_STDERR_PATTERN = r"(?is)warn|deprecat|^[IWE]\d{4} |oneDNN|cuda|tensorflow|absl|keras|tqdm|%\|"
+
 
 class LimitOutputBytes(Preprocessor):
     """Cap each cell's output size, so a submission that prints gigabytes cannot bloat the

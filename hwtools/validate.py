@@ -5,12 +5,18 @@ test cells pass, although hidden tests grade the work afterwards; the sentence i
 nbgrader 0.9.6 (``Validator._print_num_failed``, and the JupyterLab Validate button's script).
 This runs nbgrader's own Validator, configured as ``nbgrader validate`` is (the same execution,
 the same reports of failing, changed or retyped cells), and words only the success differently.
+Like the autograder, it drops benign warnings from stderr first (nbgrader fails a cell on any
+stderr output), so a cell the autograder accepts is not reported as failing here.
 """
 from __future__ import annotations
 
 import sys
 
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, Execute, IgnorePattern
 from nbgrader.validator import Validator
+from traitlets import List
+
+from hwtools.nbgrader_plugins import BENIGN_STDERR_PATTERN
 
 PUBLIC_TESTS_PASSED = "Public tests passed; hidden tests will also grade this notebook."
 
@@ -18,6 +24,7 @@ PUBLIC_TESTS_PASSED = "Public tests passed; hidden tests will also grade this no
 class PublicTestsValidator(Validator):
     """nbgrader's Validator that keeps its last results and never claims all tests passed."""
 
+    preprocessors = List([CheckCellMetadata, ClearOutput, Execute, IgnorePattern])
     results: dict = {}
 
     def validate(self, filename: str) -> dict:
@@ -40,6 +47,8 @@ def validate_notebooks(paths: list[str], stream=None) -> bool:
 
     app = ValidateApp()
     app.initialize([])  # reads nbgrader_config.py from the working and Jupyter config folders, as nbgrader does
+    app.config.IgnorePattern.enabled = True
+    app.config.IgnorePattern.pattern = BENIGN_STDERR_PATTERN
     validator = PublicTestsValidator(parent=app)
     validator.stream = stream or sys.stdout
     all_passed = True

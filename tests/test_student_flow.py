@@ -159,3 +159,21 @@ def test_validate_says_public_tests_only(tmp_path):
     report = io.StringIO()
     assert validate_notebooks([str(solved / "batchnorm.ipynb")], stream=report) is True
     assert PUBLIC_TESTS_PASSED in report.getvalue() and NBGRADER_SUCCESS not in report.getvalue()
+
+
+def test_validate_drops_benign_stderr_as_the_autograder_does(tmp_path):
+    """nbgrader fails a test cell on any stderr output; a framework warning must not fail it
+    here when the autograder ignores it, and a real error message must still fail."""
+    from hwtools.authoring import public_tests, write_notebook
+
+    write_notebook(tmp_path / "warns.ipynb", [public_tests("public_warns", (
+        'import sys\nsys.stderr.write("WARNING: tf.function retracing is deprecated\\n")\nprint("ok")')),
+    ])
+    write_notebook(tmp_path / "errs.ipynb", [public_tests("public_errs", (
+        'import sys\nsys.stderr.write("ValueError: shapes (3,) and (4,) differ\\n")\nprint("ok")')),
+    ])
+    report = io.StringIO()
+    assert validate_notebooks([str(tmp_path / "warns.ipynb")], stream=report) is True, report.getvalue()
+    report = io.StringIO()
+    assert validate_notebooks([str(tmp_path / "errs.ipynb")], stream=report) is False
+    assert "shapes (3,) and (4,) differ" in report.getvalue()
