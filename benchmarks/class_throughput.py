@@ -1,11 +1,24 @@
-"""Throughput of class autograding: a class of N batch-norm submissions (copies of the sample
-students) graded with 1 worker and with one worker per core. Prints submissions per minute.
-Usage: python benchmarks/class_throughput.py [N]
+"""Class autograding throughput (issue 8), on the same N submissions mixing assignments:
+
+1. serial ``nbgrader autograde`` (one submission after another, nbgrader's own way) against
+   ``hw autograde`` (Dask LocalCluster, one worker per core), side by side: the ratio;
+2. the overhead per submission of hw's grading (sandboxed nbgrader run + hidden suite) over a
+   bare execution of the same notebook (``jupyter nbconvert --execute``, same thread settings);
+3. scaling: a LocalCluster with 1, 2 and 4 workers, submissions per minute, and what a class of
+   200 students needs.
+
+Each submission is the instructor's solution (every cell and check runs: the slowest case).
+Usage (figures go to stdout; see benchmarks/RESULTS.md for measured ones):
+    HW_MODE=grade python benchmarks/class_throughput.py [--submissions 8]
+        [--assignments batchnorm,medical,cnn_arithmetic,gradcam] [--workers 1,2,4]
 """
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -13,31 +26,110 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
+DEFAULT_ASSIGNMENTS = "batchnorm,medical,cnn_arithmetic,gradcam"
+
+
+def build_course(root: Path, assignments: list[str], size: int):
+    """A course copy with ``size`` submissions, assignments taken in turn (s00_<a>, s01_<a>, ...)."""
+    from conftest import copy_course, submit_source_solution
+    from hwtools.release import release_all
+
+    course = copy_course(root)
+    release_all(course, assignments)
+    jobs = [(assignments[i % len(assignments)], f"s{i // len(assignments):02d}") for i in range(size)]
+    for assignment, student in jobs:
+        submit_source_solution(course, assignment, student)
+    return course, jobs
+
+
+def run_serial_nbgrader(course, assignments: list[str]) -> float:
+    """Plain nbgrader: ``nbgrader autograde A --force`` for each assignment, in the course."""
+    started = time.monotonic()
+    for assignment in assignments:
+        subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "autograde", assignment, "--force"],
+                       cwd=course.root, check=True, capture_output=True)
+    return time.monotonic() - started
+
+
+def run_hw(course, assignments: list[str], workers: int) -> tuple[float, list[dict]]:
+    from hwtools.autograde import autograde
+
+    started = time.monotonic()
+    results = autograde(course, assignments, workers=workers, force=True)
+    return time.monotonic() - started, results
+
+
+def bare_seconds(course, assignment: str, student: str, scratch: Path) -> float:
+    """Execute the submitted notebook as a student's Jupyter would, with the sandbox's thread settings."""
+    from hwtools import sandbox
+
+    work = scratch / f"bare-{assignment}-{student}"
+    shutil.copytree(course.submission_dir(student, assignment), work)
+    env = dict(os.environ, **sandbox.thread_env(1))
+    started = time.monotonic()
+    for notebook in sorted(work.glob("*.ipynb")):
+        subprocess.run([str(Path(sys.executable).parent / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
+                        "--ExecutePreprocessor.timeout=-1", "--output", f"{notebook.stem}-run.ipynb", notebook.name],
+                       cwd=work, env=env, check=True, capture_output=True)
+    return time.monotonic() - started
 
 
 def main() -> None:
-    from conftest import copy_course, submit_folder
-    from hwtools.autograde import autograde
-    from hwtools.release import release_all
-    from hwtools.sample_class import build_sample_class
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=8)
+    parser.add_argument("--assignments", default=DEFAULT_ASSIGNMENTS)
+    parser.add_argument("--workers", default="1,2,4")
+    args = parser.parse_args()
+    assignments = args.assignments.split(",")
+    worker_counts = [int(w) for w in args.workers.split(",")]
+    os.environ.setdefault("HW_MODE", "grade")
+    os.environ.setdefault("HW_DATA", "auto")
+    scratch = Path(tempfile.mkdtemp(prefix="hw-bench-throughput-"))
+    course, jobs = build_course(scratch / "course", assignments, args.submissions)
+    cores = os.cpu_count()
+    print(f"mode={os.environ['HW_MODE']}, cores={cores}, {len(jobs)} submissions: "
+          + ", ".join(f"{a} x{sum(1 for j in jobs if j[0] == a)}" for a in assignments), flush=True)
 
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else 8
-    for workers in sorted({1, os.cpu_count() or 1}):
-        scratch = Path(tempfile.mkdtemp(prefix="hw-bench-class-"))
-        course = copy_course(scratch / "course")
-        release_all(course, ["batchnorm"])
-        samples = [s for s, _ in build_sample_class(course, ["batchnorm"])]
-        for index in range(size):
-            sample = samples[index % len(samples)]
-            submit_folder(course, "batchnorm", f"student{index:03d}", course.submission_dir(sample, "batchnorm"))
-        for sample in samples:
-            shutil.rmtree(course.submitted / sample)
-        started = time.monotonic()
-        autograde(course, "batchnorm", workers=workers)
-        elapsed = time.monotonic() - started
-        print(f"batchnorm, {size} submissions, {workers} worker(s): {elapsed:.1f} s, "
-              f"{size / elapsed * 60:.1f} submissions/min", flush=True)
-        shutil.rmtree(scratch, ignore_errors=True)
+    subprocess.run([sys.executable, "-c", "import tensorflow, torch, keras"], check=True)  # warm the file cache
+    serial = run_serial_nbgrader(course, assignments)
+    print(f"serial nbgrader autograde: {serial:.1f} s, {len(jobs) / serial * 60:.1f} submissions/min", flush=True)
+
+    runs = {}
+    for workers in worker_counts:
+        elapsed, results = run_hw(course, assignments, workers)
+        runs[workers] = (elapsed, results)
+        print(f"hw autograde, {workers} worker(s): {elapsed:.1f} s, {len(jobs) / elapsed * 60:.1f} submissions/min",
+              flush=True)
+
+    per_core = runs.get(cores) or runs[max(runs)]
+    print(f"\n1. throughput: hw autograde ({cores} workers) / serial nbgrader = {serial / per_core[0]:.2f}x "
+          f"(target >= 1.9x); hw also runs the hidden suites and writes feedback, nbgrader does neither")
+
+    one = {(r["assignment"], r["student"]): r for r in runs[min(runs)][1]}
+    print("\n2. overhead per submission (1 worker) over bare execution of the same notebook:")
+    overheads = []
+    for assignment, student in jobs[:len(assignments)]:  # one of each assignment
+        bare = bare_seconds(course, assignment, student, scratch)
+        result = one[(assignment, student)]
+        overhead = result["seconds"] / bare - 1
+        overheads.append(overhead)
+        timings = result.get("timings", {})
+        print(f"   {assignment:16s} bare {bare:6.1f} s | hw {result['seconds']:6.1f} s (sandboxed nbgrader run "
+              f"{timings.get('execute', float('nan')):.1f} s, hidden suite {timings.get('hidden', float('nan')):.1f} s)"
+              f" | overhead {overhead:+.0%}", flush=True)
+    print(f"   median overhead {statistics.median(overheads):+.0%} (target <= 15%)")
+
+    print("\n3. scaling (submissions per minute against workers):")
+    base = len(jobs) / runs[min(runs)][0]
+    for workers, (elapsed, _) in sorted(runs.items()):
+        rate = len(jobs) / elapsed
+        print(f"   {workers} worker(s): {rate * 60:5.1f}/min, speed-up {rate / base:.2f}x")
+    mean = statistics.mean(r["seconds"] for r in one.values())
+    print(f"   mean worker time per submission {mean:.1f} s; a class of 200 students x {len(assignments)} "
+          f"assignments ({200 * len(assignments)} submissions):")
+    for slots in (cores, 16, 64):
+        print(f"     {slots:3d} single-core worker slots: about {200 * len(assignments) * mean / slots / 60:.0f} min")
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

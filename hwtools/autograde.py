@@ -58,35 +58,44 @@ def _progress(done: int, failed: int, total: int, started: float, latest: dict) 
     eta = elapsed / done * remaining if done else float("nan")
     status = latest["status"] + (f" ({latest['reason']})" if latest.get("reason") else "")
     score = f"{latest['score']:g}/{latest['max_score']:g} " if "score" in latest else ""
-    print(f"[{done}/{total}] {latest['student']}: {score}{status} | done {done}, failed {failed}, "
+    print(f"[{done}/{total}] {latest['student']} {latest['assignment']}: {score}{status} | done {done}, failed {failed}, "
           f"remaining {remaining}, eta {eta:.0f} s", flush=True)
 
 
-def autograde(course: Course, assignment: str, students: list[str] | None = None, *, workers: int | None = None,
-              scheduler: str | None = None, force: bool = False, timeout_s: float = 1800) -> list[dict]:
-    """Grade, record and give feedback; returns one summary row per student."""
-    students = students or course.students(assignment)
-    _require_release(course, assignment)
-    todo, results = pending_students(course, assignment, students, force)
-    if results:
-        print(f"{assignment}: {len(results)} submission(s) unchanged since graded, kept (--force regrades)")
-    if todo:
-        results += _grade_and_record(course, assignment, todo, workers, scheduler, timeout_s)
-        generate_feedback(course, assignment, [r["student"] for r in results if r["status"] != "error"])
-    return sorted(results, key=lambda r: r["student"])
+def autograde(course: Course, assignments: str | list[str], students: list[str] | None = None, *,
+              workers: int | None = None, scheduler: str | None = None, force: bool = False,
+              timeout_s: float = 1800) -> list[dict]:
+    """Grade, record and give feedback; returns one summary row per submission. Several
+    assignments share one cluster, so no worker idles while another assignment's tail runs."""
+    assignments = [assignments] if isinstance(assignments, str) else list(assignments)
+    jobs, results = [], []
+    for assignment in assignments:
+        _require_release(course, assignment)
+        todo, kept = pending_students(course, assignment, students or course.students(assignment), force)
+        if kept:
+            print(f"{assignment}: {len(kept)} submission(s) unchanged since graded, kept (--force regrades)")
+        jobs += [(assignment, student) for student in todo]
+        results += kept
+    if jobs:
+        results += _grade_and_record(course, jobs, workers, scheduler, timeout_s)
+        for assignment in assignments:
+            generate_feedback(course, assignment, [r["student"] for r in results
+                                                   if r["assignment"] == assignment and r["status"] != "error"])
+    return sorted(results, key=lambda r: (assignments.index(r["assignment"]), r["student"]))
 
 
-def _grade_and_record(course, assignment, todo, workers, scheduler, timeout_s) -> list[dict]:
+def _grade_and_record(course, jobs: list[tuple[str, str]], workers, scheduler, timeout_s) -> list[dict]:
     from dask.distributed import as_completed
 
     results, failed, started = [], 0, time.monotonic()
-    print(f"{assignment}: grading {len(todo)} submission(s)", flush=True)
-    with _client(min(workers or os.cpu_count() or 1, len(todo)), scheduler) as client:
-        futures = {client.submit(grade_submission, str(course.root), assignment, s, timeout_s, pure=False): s
-                   for s in todo}
+    named = sorted({a for a, _ in jobs}, key=[a for a, _ in jobs].index)
+    print(f"{', '.join(named)}: grading {len(jobs)} submission(s)", flush=True)
+    with _client(min(workers or os.cpu_count() or 1, len(jobs)), scheduler) as client:
+        futures = {client.submit(grade_submission, str(course.root), assignment, student, timeout_s, pure=False):
+                   (assignment, student) for assignment, student in jobs}
         with gradebook_writer.open_gradebook(course) as gradebook:
             for future in as_completed(futures):
-                student = futures[future]
+                assignment, student = futures[future]
                 try:
                     result = future.result()
                 except Exception as err:  # a grader crash is reported, never recorded as a score
@@ -96,7 +105,7 @@ def _grade_and_record(course, assignment, todo, workers, scheduler, timeout_s) -
                     gradebook_writer.record_result(course, result, gradebook)
                 failed += result["status"] != "graded"
                 results.append(result)
-                _progress(len(results), failed, len(todo), started, result)
+                _progress(len(results), failed, len(jobs), started, result)
         if not scheduler:
             client.cluster.close()
     return results

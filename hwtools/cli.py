@@ -29,14 +29,14 @@ def cmd_release(course: Course, args) -> None:
 def cmd_autograde(course: Course, args) -> list[dict]:
     from hwtools.autograde import autograde, summary_table
 
-    results = []
+    assignments = []
     for assignment in _assignments(course, args.assignments):
-        students = args.students or course.students(assignment)
-        if not students:
+        if args.students or course.students(assignment):
+            assignments.append(assignment)
+        else:
             print(f"{assignment}: no submissions under {course.submitted.relative_to(course.root)}/")
-            continue
-        results += autograde(course, assignment, students, workers=args.workers, scheduler=args.scheduler,
-                             force=args.force)
+    results = autograde(course, assignments, args.students, workers=args.workers, scheduler=args.scheduler,
+                        force=args.force) if assignments else []
     print(summary_table(results))
     return results
 

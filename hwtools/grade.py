@@ -22,7 +22,7 @@ import nbformat
 
 from hwtools import budget, gradebook_writer, hidden_runner, sandbox
 from hwtools.course import Course
-from hwtools.execute_submission import prepare_scratch_course
+from hwtools.execute_submission import GRADEBOOK, prepare_scratch_course
 
 HIDDEN_PREFIX = "hidden_"
 FAILURE_CELL_ID = "hw-autograder-note"
@@ -123,7 +123,7 @@ def _nbgrader_scores(course: Course, scratch: Path, assignment: str, student: st
 
     course_id = course_config(course.root).CourseDirectory.course_id
     scores = {}
-    with Gradebook(f"sqlite:///{scratch / 'scratch-gradebook.db'}", course_id) as gb:
+    with Gradebook(f"sqlite:///{scratch / GRADEBOOK}", course_id) as gb:
         for notebook in gb.find_submission(assignment, student).notebooks:
             for grade in notebook.grades:
                 scores[(notebook.name, grade.name)] = (grade.auto_score, grade.needs_manual_grade)
@@ -157,7 +157,8 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
     submitted = course.submission_dir(student, assignment)
     cells = _assignment_cells(course, assignment)
     execution = _run_execution(course, assignment, student, scratch, timeout_s)
-    if execution["success"] and not (scratch / "scratch-gradebook.db").is_file():
+    executed_at = time.monotonic()
+    if execution["success"] and not (scratch / GRADEBOOK).is_file():
         execution = {"success": False, "error": "the notebook deleted the autograder's files while it ran", "log": ""}
     executed_dir = scratch / "course" / "autograded" / student / assignment
     failure = None if execution["success"] else explain_failure(execution, submitted)
@@ -172,6 +173,7 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
     if not execution["success"]:
         shutil.copytree(submitted, files_dir, dirs_exist_ok=True) if submitted.is_dir() else files_dir.mkdir()
     hidden = hidden_runner.run_hidden_suite(course, assignment, files_dir, timeout_s)
+    timings = {"execute": round(executed_at - started, 1), "hidden": round(time.monotonic() - executed_at, 1)}
     totals = hidden_runner.group_totals(hidden["checks"])
     nb_scores = _nbgrader_scores(course, scratch, assignment, student) if execution["success"] else {}
 
@@ -215,5 +217,5 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
             "max_score": sum(g["max_score"] for g in grades), "manual_pending": manual_max,
             "grades": grades, "checks": hidden["checks"], "hidden_status": hidden["status"],
             "fingerprint": submission_fingerprint(course, assignment, student),
-            "seconds": round(time.monotonic() - started, 1), "autograded_files": str(output_dir),
+            "seconds": round(time.monotonic() - started, 1), "timings": timings, "autograded_files": str(output_dir),
             "scratch": str(scratch)}

@@ -17,6 +17,10 @@ from pathlib import Path
 from hwtools import budget
 from hwtools.course import Course
 
+# The suite loads its one plugin (hwtools.hidden_suite) by name; the installed ones (nbval,
+# anyio, ...) would cost each submission seconds of imports.
+NO_PLUGIN_AUTOLOAD = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+
 
 def hidden_suite_dir(course: Course, assignment: str) -> Path:
     return course.hidden_tests / assignment
@@ -33,7 +37,7 @@ def run_hidden_suite(course: Course, assignment: str, files_dir: Path, timeout_s
                 "--rootdir", str(course.hidden_tests), "--import-mode=importlib", str(suite),
                 "--hw-submission", str(files_dir), "--hw-results", str(results)]
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", HW_COURSE_ROOT=str(course.root),
-                   HW_MODE=budget.grading_mode())
+                   HW_MODE=budget.grading_mode(), **NO_PLUGIN_AUTOLOAD)
         try:
             done = subprocess.run(argv, cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout_s)
             status = "ok" if done.returncode in (0, 1) else f"hidden suite exited with code {done.returncode}"
@@ -56,7 +60,7 @@ def collected_checks(course: Course, assignment: str) -> list[dict]:
             "    rows = [{'id': i.nodeid.split('::')[-1], 'group': m.kwargs['group'], 'points': float(m.args[0])}\n"
             "            for i in items for m in [i.get_closest_marker('points')] if m]\n"
             f"    open({str(out)!r}, 'w').write(json.dumps(rows))\n")
-        env = dict(os.environ, PYTHONPATH=scratch, HW_COURSE_ROOT=str(course.root))
+        env = dict(os.environ, PYTHONPATH=scratch, HW_COURSE_ROOT=str(course.root), **NO_PLUGIN_AUTOLOAD)
         subprocess.run([sys.executable, "-m", "pytest", "-c", str(course.hidden_tests / "pytest.ini"),
                         "--rootdir", str(course.hidden_tests), "--import-mode=importlib",
                         "-p", "hw_collect_points", "--collect-only", str(suite)],
