@@ -151,10 +151,12 @@ class StudentModule:
         return reply
 
     # API -------------------------------------------------------------------------------
-    def call(self, name: str, *args, timeout_s: float | None = None, **kwargs) -> Call:
-        """Call the student's function with plain data; the result and mutated args come back."""
+    def call(self, name: str, *args, timeout_s: float | None = None, then: str | None = None, **kwargs) -> Call:
+        """Call the student's function with plain data; the result and mutated args come back.
+        ``then`` ("hwtools.module:function") is applied to the result inside the sandbox first,
+        for results that are not plain data (a tf.data pipeline comes back as its arrays)."""
         reply = self._request({"op": "call", "name": name, "args": [wire.encode(a) for a in args],
-                               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}},
+                               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "then": then},
                               f"running {name}()", timeout_s)
         return Call(wire.decode(reply["value"]), [wire.decode(a) for a in reply["args_after"]],
                     {k: wire.decode(v) for k, v in reply["kwargs_after"].items()})
