@@ -5,8 +5,13 @@ grader reads.
 Data: the TensorFlow flower_photos set (five class folders of JPEGs), fetched and cached the
 standard Keras way, or a local directory of class folders. Offline (``HW_DATA=fixture``, or
 ``auto`` when the download fails) a small generated five-class set stands in, always
-announced. ImageNet weights likewise: ``imagenet``, a local weights file, or ``None``
-(announced) when they cannot be had.
+announced. ImageNet weights likewise: ``imagenet`` or a local weights file; offline, for the
+grade and ci budgets' base (alpha 0.35), small OFFLINE STAND-IN weights shipped in ``data/``
+(pretrained by authoring/make_flowers_standin_weights.py on generated flowers that are none of the
+fixture's or the grader's images), so that offline transfer learning learns and its accuracy is
+graded; for the full budget's base (alpha 1.0) no stand-in: random weights (``weights=None``),
+and no accuracy is graded offline in full mode (students run full on the real data). Every
+choice is announced.
 """
 from __future__ import annotations
 
@@ -30,14 +35,24 @@ MANIFEST_FILE = "split_manifest.json"
 DATASETS_FILE = "datasets.json"
 FIXTURE_IMAGE_SIZE = 64
 GRADER_FIXTURE_SEED = 1001  # the grader's own test images: same classes, images never seen
+STANDIN_ALPHA = 0.35  # the width of the grade and ci budgets' base, the one the stand-in weights fit
+STANDIN_WEIGHTS = Path(__file__).resolve().parent / "data" / "mobilenet_v2_0.35_standin.weights.h5"
 
-# Budgets. Offline (HW_DATA=fixture) the base has no ImageNet weights, so its frozen features
-# carry little signal and accuracy is only rehearsed: the accuracy threshold applies to real data.
-# Measured here (offline fixture, 30 images per class, 32 px, weights=None, seed 0): head stage
-# 1-3 epochs reaches 0.20-0.32 on 100 fresh grader images, fine-tuning 3 epochs 0.28-0.30 (train
-# accuracy 0.59-0.92: it overfits). With ImageNet weights on the real data the keras.io transfer
-# learning recipe reaches about 0.90-0.95 (full), the spec's target; "real" grade/ci thresholds are
-# not measured on this machine (no download) and sit well below that.
+# Budgets. Accuracy is measured by the grader from the saved final model: offline on its own 100
+# fixture images (20 per class, GRADER_FIXTURE_SEED), on real data on the test part of the split.
+# Offline (HW_DATA=fixture) grade and ci load the OFFLINE STAND-IN weights (alpha 0.35; see
+# STANDIN_WEIGHTS). Measured here with the reference solution, HW_SEED 0, 1, 2 (calibrated
+# 2026-11-23, stand-in from authoring/make_flowers_standin_weights.py with 12 epochs):
+#   ci (32 px, 20 images per class, head 4 epochs): final 0.96, 0.97, 0.96 (head stage 0.95 each);
+#      rescaling to [0, 1] instead of preprocess_input, trained that way: 0.74, 0.70, 0.72;
+#   grade (96 px, 30 per class, head 2 epochs): final 1.00, 1.00, 1.00; rescaling to [0, 1] (seeds 0, 1): 0.50, 0.46;
+#   a random base (weights=None, before the stand-in existed): 0.20-0.32, chance being 0.20.
+# The fixture bars sit about 0.1 below the worst reference run and above every [0, 1] run (ci 0.85,
+# grade 0.90). Full (alpha 1.0) has no stand-in: offline its base is random and no accuracy is graded
+# in full mode on the fixture (no "fixture" threshold); students run full on the real data. With
+# ImageNet weights on the real data the keras.io transfer learning recipe reaches about 0.90-0.95
+# (full), the spec's target; the "real" grade/ci thresholds are not measured on this machine (no
+# download) and sit well below that.
 BUDGET = {
     "full": {"image_size": 160, "alpha": 1.0, "images_per_class": None, "fixture_images_per_class": 60,
              "batch_size": 32, "baseline_epochs": 10, "head_epochs": 10, "fine_tune_epochs": 10, "fine_tune_at": 100,
@@ -46,11 +61,11 @@ BUDGET = {
     "grade": {"image_size": 96, "alpha": 0.35, "images_per_class": 60, "fixture_images_per_class": 30,
               "batch_size": 16, "baseline_epochs": 1, "head_epochs": 2, "fine_tune_epochs": 1, "fine_tune_at": 100,
               "head_learning_rate": 1e-3, "fine_tune_learning_rate": 1e-4, "patience": 2,
-              "min_test_accuracy": {"real": 0.70}, "hidden_call_timeout_s": 60},
+              "min_test_accuracy": {"real": 0.70, "fixture": 0.90}, "hidden_call_timeout_s": 60},
     "ci": {"image_size": 32, "alpha": 0.35, "images_per_class": 20, "fixture_images_per_class": 20,
-           "batch_size": 16, "baseline_epochs": 1, "head_epochs": 1, "fine_tune_epochs": 1, "fine_tune_at": 100,
+           "batch_size": 16, "baseline_epochs": 1, "head_epochs": 4, "fine_tune_epochs": 1, "fine_tune_at": 100,
            "head_learning_rate": 1e-3, "fine_tune_learning_rate": 1e-4, "patience": 1,
-           "min_test_accuracy": {"real": 0.50}, "hidden_call_timeout_s": 60},
+           "min_test_accuracy": {"real": 0.50, "fixture": 0.85}, "hidden_call_timeout_s": 60},
 }
 
 
@@ -212,8 +227,12 @@ def subsample_classes(src, dst, images_per_class: int | None) -> Path:
 def mobilenet_v2_base(image_size: int, alpha: float, weights_file=None):
     """MobileNetV2 without its top, with ImageNet weights when they can be had (announced).
 
-    ``weights_file`` (or ``$HW_MOBILENET_WEIGHTS``) loads a local weights file; with
-    HW_DATA=fixture the base starts from random weights (``weights=None``), announced.
+    ``weights_file`` (or ``$HW_MOBILENET_WEIGHTS``) loads a local weights file. With
+    HW_DATA=fixture there are no ImageNet weights: at alpha 0.35 (the grade and ci budgets) the
+    base loads the OFFLINE STAND-IN weights shipped with hwtools (pretrained on generated flowers
+    disjoint from the fixture's and the grader's images, see
+    authoring/make_flowers_standin_weights.py); at any other alpha (full: 1.0) it starts from
+    random weights (``weights=None``). Either way the output says so.
     """
     import keras
 
@@ -233,8 +252,14 @@ def mobilenet_v2_base(image_size: int, alpha: float, weights_file=None):
             if source == "real":
                 raise DataUnavailable(f"ImageNet weights for MobileNetV2 could not be downloaded ({err}); give "
                                       "a local file with HW_MOBILENET_WEIGHTS or use HW_DATA=fixture") from None
-    announce("MobileNetV2: NO ImageNet weights offline; the base starts from random weights (weights=None), "
-             "so transfer learning is only rehearsed here")
+    if alpha == STANDIN_ALPHA and STANDIN_WEIGHTS.is_file():
+        announce(f"MobileNetV2: OFFLINE STAND-IN weights, not ImageNet ({STANDIN_WEIGHTS.name}: pretrained on "
+                 "generated flowers that are none of the fixture's images), so transfer learning works offline")
+        return keras.applications.MobileNetV2(input_shape=shape, alpha=alpha, include_top=False,
+                                              weights=str(STANDIN_WEIGHTS))
+    announce(f"MobileNetV2: NO ImageNet weights offline and no stand-in for alpha {alpha:g} (only for "
+             f"{STANDIN_ALPHA:g}); the base starts from random weights (weights=None), so transfer learning is "
+             "only rehearsed here")
     return keras.applications.MobileNetV2(input_shape=shape, alpha=alpha, include_top=False, weights=None)
 
 
@@ -264,6 +289,20 @@ def save_datasets_record(folder=".", **datasets) -> Path:
     record = {name: [str(Path(p)) for p in dataset.file_paths] for name, dataset in datasets.items()}
     (out / DATASETS_FILE).write_text(json.dumps(record, indent=1))
     return out / DATASETS_FILE
+
+
+def dataset_passes(dataset, passes: int = 2) -> dict:
+    """What a dataset of (images, labels) batches yields on each of ``passes`` iterations, as
+    arrays ``{"images": [...], "labels": [...]}`` (one item per pass): the grader reads a
+    student's validation and test pipelines this way, inside the sandbox."""
+    images, labels = [], []
+    for _ in range(passes):
+        batches = [(np.asarray(x, dtype="float32"), np.asarray(y)) for x, y in dataset]
+        if not batches:
+            raise ValueError("the dataset yielded no batch")
+        images.append(np.concatenate([x for x, _ in batches]))
+        labels.append(np.concatenate([y for _, y in batches]))
+    return {"images": images, "labels": labels}
 
 
 # ---------------------------------------------------------------------------------- plots
