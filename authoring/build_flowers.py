@@ -19,11 +19,14 @@ The answer key this homework comes from has **real bugs**: its validation iterat
 Do not repeat them: the grader checks each one.
 
 * Data: `load_flower_photos()` fetches flower_photos with Keras (or uses your local copy:
-  `HW_FLOWERS_PATH=/path/to/flower_photos`). Offline it generates a small five-class image set and
-  MobileNetV2 starts from random weights: it says so in its output.
+  `HW_FLOWERS_PATH=/path/to/flower_photos`). Offline it generates a small five-class image set,
+  and MobileNetV2 (no ImageNet weights) loads small OFFLINE STAND-IN weights pretrained on other
+  generated flowers (budgets with alpha 0.35) or starts from random weights (the full budget's
+  alpha 1.0): it says so in its output.
 * Budget: `HW_MODE=full` (yours); the autograder runs a smaller `grade` budget.
-* Graded: `split_dataset` (hidden tests in a fresh process), and what you save in `artifacts/`:
-  the grader loads your models and inspects them itself. Written answers are graded by a TA.
+* Graded: `split_dataset` and `flower_dataset` (hidden tests call them in a fresh process), and
+  what you save in `artifacts/`: the grader loads your models, inspects them and measures their
+  accuracy on its own test images. Written answers are graded by a TA.
 """),
     locked_code("setup", """
 import json
@@ -100,34 +103,48 @@ save_split_manifest("data")
 print(split_counts)
 print("Public tests passed. Hidden tests will also grade this.")
 """),
-    hidden_group("hidden_split", 4, "split_dataset on the grader's own image tree: counts per class and part, "
+    hidden_group("hidden_split", 2, "split_dataset on the grader's own image tree: counts per class and part, "
                  "disjoint parts that use every image once, the same split for the same seed, the source left "
                  "intact, and no duplicates when run again"),
     markdown("""
 ## 2. The input pipeline
 
-Build `train_ds`, `validation_ds` and `test_ds` with `keras.utils.image_dataset_from_directory`
-from `data/train`, `data/validation` and `data/test` (image size `IMAGE_SIZE`, batch size
-`BUDGET["batch_size"]`, labels as integers, class names `CLASS_NAMES`; shuffle the training
-data only). Record which files each one reads with `save_datasets_record` **before** you add
-`cache()` and `prefetch()`. Define `augmentation`, a `keras.Sequential` of random flips and
-rotations: it goes inside the models, where Keras applies it to training batches only.
+Write `flower_dataset(folder, image_size, batch_size, training, seed=0)`: one part of the split
+as a finished `tf.data` pipeline of `(images, labels)` batches, built with
+`keras.utils.image_dataset_from_directory` (labels as integers, class names `CLASS_NAMES`, raw
+pixel values in [0, 255]), shuffled only when `training`, cached and prefetched. Keep the list
+of files it reads on what you return (`dataset.file_paths = raw.file_paths`): that is what
+`save_datasets_record` writes down. Use only its arguments and what the setup cell imports:
+the grader calls it alone, on its own folders, and checks that validation and test batches are
+exactly the decoded images, the same on every pass.
+
+Then build `train_ds`, `validation_ds` and `test_ds` from `data/train`, `data/validation` and
+`data/test` (image size `IMAGE_SIZE`, batch size `BUDGET["batch_size"]`, seed `SEED`), record
+them with `save_datasets_record`, and define `augmentation`, a `keras.Sequential` of random
+flips and rotations: it goes inside the models, where Keras applies it to training batches
+only. Never augment validation or test data: their scores must measure the images as they are.
 """),
     solution_code("pipeline", """
+def flower_dataset(folder, image_size, batch_size, training, seed=0):
+    \"\"\"One part of the split: decoded, resized batches, shuffled only for training, cached, prefetched.\"\"\"
+    ### BEGIN SOLUTION
+    raw = keras.utils.image_dataset_from_directory(folder, image_size=image_size, batch_size=batch_size,
+                                                   label_mode="int", class_names=list(CLASS_NAMES),
+                                                   shuffle=training, seed=seed)
+    dataset = raw.cache()
+    if training:
+        dataset = dataset.shuffle(1000, seed=seed)
+    dataset = dataset.prefetch(2)
+    dataset.file_paths = raw.file_paths
+    return dataset
+    ### END SOLUTION
+
+
 ### BEGIN SOLUTION
-def flower_dataset(folder, shuffle):
-    return keras.utils.image_dataset_from_directory(folder, image_size=IMAGE_SIZE, batch_size=BUDGET["batch_size"],
-                                                    label_mode="int", class_names=list(CLASS_NAMES),
-                                                    shuffle=shuffle, seed=SEED)
-
-
-train_ds = flower_dataset("data/train", shuffle=True)
-validation_ds = flower_dataset("data/validation", shuffle=False)
-test_ds = flower_dataset("data/test", shuffle=False)
+train_ds = flower_dataset("data/train", IMAGE_SIZE, BUDGET["batch_size"], training=True, seed=SEED)
+validation_ds = flower_dataset("data/validation", IMAGE_SIZE, BUDGET["batch_size"], training=False, seed=SEED)
+test_ds = flower_dataset("data/test", IMAGE_SIZE, BUDGET["batch_size"], training=False, seed=SEED)
 save_datasets_record(".", train=train_ds, validation=validation_ds, test=test_ds)
-train_ds = train_ds.cache().shuffle(1000, seed=SEED).prefetch(2)
-validation_ds = validation_ds.cache().prefetch(2)
-test_ds = test_ds.cache().prefetch(2)
 augmentation = keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomRotation(0.1)],
                                 name="augmentation")
 ### END SOLUTION
@@ -138,8 +155,9 @@ assert set(record) >= {"train", "validation", "test"}, "record the three dataset
 assert all("validation" in Path(p).parts for p in record["validation"]), "validation data must come from data/validation"
 print("Public tests passed. Hidden tests will also grade this.")
 """),
-    hidden_group("hidden_pipeline", 2, "the validation data comes from the validation folder (never the test "
-                 "folder), and the three datasets read exactly the files of your split"),
+    hidden_group("hidden_pipeline", 3, "the validation data comes from the validation folder (never the test "
+                 "folder), the three datasets read exactly the files of your split, and flower_dataset gives "
+                 "validation and test batches that are the decoded images, unaugmented, the same on every pass"),
     markdown("""
 ## 3. Baseline: a small CNN from scratch
 
@@ -221,9 +239,10 @@ for name in (HEAD_MODEL_FILE, MODEL_FILE):
     assert Path(ARTIFACTS, name).is_file(), f"{ARTIFACTS}/{name} was not saved"
 print("Public tests passed. Hidden tests will also grade this.")
 """),
-    hidden_group("hidden_model", 4, "your saved models: a MobileNetV2 base and the head (global average pooling, "
+    hidden_group("hidden_model", 5, "your saved models: a MobileNetV2 base and the head (global average pooling, "
                  "dropout, 5-way softmax), MobileNetV2's preprocessing checked on known pixel values, the base "
-                 "frozen in the head stage, only its top unfrozen when fine-tuning"),
+                 "frozen in the head stage, only its top unfrozen when fine-tuning, and the final model's "
+                 "accuracy on the grader's own test images"),
     markdown("## 5. Evaluation: test accuracy, confusion matrix, misclassified images"),
     solution_code("evaluation", """
 ### BEGIN SOLUTION

@@ -1,14 +1,21 @@
-"""Hidden checks of what the notebook saved: the datasets it trained on, and the two models
-(head stage and fine-tuned), loaded and inspected by the grader."""
+"""Hidden checks of the input pipeline and of what the notebook saved: the datasets it trained on,
+flower_dataset's validation/test batches, and the two models (head stage and fine-tuned), loaded,
+inspected and measured by the grader."""
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from hwtools import budget
 from hwtools.assignments.flowers import CLASS_NAMES, DATASETS_FILE, HEAD_MODEL_FILE, MANIFEST_FILE, MODEL_FILE
 from hwtools.checks import CheckFailure
 
 KNOWN_PIXELS = np.array([0.0, 1.0, 63.75, 127.5, 200.0, 255.0], dtype="float32")
+# mean absolute difference (0-255 scale) between a yielded image and its file decoded directly with
+# the closest interpolation; measured on the grader's images: a resize with the same method 0,
+# JPEG decoders differ by < 1; the smallest random flip + rotation (RandomRotation(0.1)) 8.5 at
+# 32 px, 10.8 at 96 px; rescaling to [0, 1] 52
+SAME_IMAGE_TOLERANCE = 2.0
 
 
 def part_files(paths) -> set:
@@ -50,6 +57,37 @@ def test_datasets_match_the_split(saved):
     leaked = sorted(k for k, v in names.items() if len(v) > 1)
     if leaked:
         raise CheckFailure(f"{len(leaked)} image(s) are in two parts of your split, e.g. {leaked[0]}")
+
+
+@pytest.mark.points(1, group="hidden_pipeline")
+def test_evaluation_batches_are_the_images(pipeline_run):
+    """flower_dataset(..., training=False) yields the decoded images, unaugmented, with their labels, the same on every pass"""
+    first, second = pipeline_run["passes"]["images"]
+    labels = pipeline_run["labels"]
+    if first.shape != second.shape or not np.allclose(first, second, atol=1e-3):
+        raise CheckFailure("two passes over the same validation/test folder gave different images: random "
+                           "augmentation reaches validation and test data; keep it inside the model, where "
+                           "Keras applies it to training batches only")
+    if first.ndim != 4 or first.shape[0] != len(labels) or first.shape[1:] != (pipeline_run["side"],) * 2 + (3,):
+        raise CheckFailure(f"flower_dataset yielded images of shape {first.shape} for {len(labels)} files of "
+                           f"{pipeline_run['side']} px: one (side, side, 3) image per file, each file once")
+    differences = np.min([np.abs(first[:, None] - decoded[None]).mean(axis=(2, 3, 4))
+                          for decoded in pipeline_run["decoded"].values()], axis=0)  # yielded x files
+    closest = differences.argmin(axis=1)
+    distance = differences.min(axis=1)
+    unmatched = int(np.sum(distance > SAME_IMAGE_TOLERANCE))
+    if unmatched:
+        hint = " (they look rescaled: keep raw pixels, the model preprocesses)" if first.max() <= 1.0 else ""
+        raise CheckFailure(f"{unmatched} of {len(first)} images that flower_dataset(..., training=False) yields "
+                           f"are none of the image files as decoded and resized (closest differs by "
+                           f"{distance.max():.1f} on the 0-255 scale){hint}: validation and test data must be "
+                           "the images as they are, never augmented")
+    if sorted(closest) != list(range(len(labels))):
+        raise CheckFailure("flower_dataset(..., training=False) did not yield every image file exactly once")
+    yielded_labels = np.asarray(pipeline_run["passes"]["labels"][0]).reshape(-1)
+    if yielded_labels.shape != labels.shape or not np.array_equal(yielded_labels, labels[closest]):
+        raise CheckFailure("the labels flower_dataset yields are not the class indices of the images "
+                           f"(class_names={list(CLASS_NAMES)}, label_mode='int')")
 
 
 def mobilenet_base(model, file_name):
@@ -130,3 +168,20 @@ def test_only_top_unfrozen_for_fine_tuning(saved):
         np.array_equal(a, b) for a, b in zip(layer.get_weights(), head.get_layer(layer.name).get_weights()))]
     if changed:
         raise CheckFailure(f"frozen layers changed between the head stage and the final model, e.g. {changed[0]}")
+
+
+@pytest.mark.points(1, group="hidden_model")
+def test_accuracy_on_grader_images(saved, grader_test_images):
+    """the final model's accuracy on test images the grader decodes itself, above the budget's threshold"""
+    images, labels, source, what = grader_test_images
+    threshold = budget.budget("flowers")["min_test_accuracy"].get(source)
+    model = saved.model(MODEL_FILE)
+    if threshold is None:
+        return  # the full budget offline (random base at alpha 1.0) grades no accuracy: see BUDGET
+    if tuple(model.input_shape[1:]) not in ((None, None, 3), images.shape[1:]):
+        raise CheckFailure(f"the model takes inputs of shape {model.input_shape[1:]}; expected {images.shape[1:]}")
+    predicted = np.asarray(model.predict(images, batch_size=50, verbose=0)).argmax(axis=1)
+    accuracy = float(np.mean(predicted == labels))
+    if accuracy < threshold:
+        raise CheckFailure(f"test accuracy {accuracy:.3f} on {len(labels)} {what} is below {threshold:.2f} "
+                           f"(the {budget.mode()} budget's threshold for {source} data)")
