@@ -8,8 +8,11 @@ that are not the task's: flowers drawn by the fixture generator from pretext see
 (``GRADER_FIXTURE_SEED``), JPEG-compressed like the fixture, at the three input sizes the
 budgets use (32, 64 and 96 px), and through MobileNetV2's own ``preprocess_input`` (values in
 [-1, 1]), so that a model that feeds it [0, 1] instead does measurably worse, as with ImageNet
-weights. Run: python authoring/make_flowers_standin_weights.py (about 5 minutes on 2 CPU cores;
-seeded, so a rerun on the same machine and versions gives the same weights).
+weights. Run: python authoring/make_flowers_standin_weights.py (2-4 minutes on 2 CPU cores).
+Seeded: reruns here repeated the same losses to the printed digits; other machines or versions
+may differ in the last bits, so recalibrate the fixture thresholds after regenerating. It prints
+the saved base's accuracy at inference on held-out pretext images at each size (last run: 32 px
+0.685, 64 px 0.990, 96 px 0.990).
 """
 import io
 import time
