@@ -8,6 +8,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -41,6 +42,19 @@ class Call:
         self.value = value
         self.args_after = args_after
         self.kwargs_after = kwargs_after
+
+
+def _exit_status(code: int) -> str:
+    """'exit code 1', or for a signal 'exit code -11, SIGSEGV: a crash such as a segmentation fault'."""
+    if code >= 0:
+        return f"exit code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        return f"exit code {code}"
+    meaning = {"SIGSEGV": "a crash such as a segmentation fault", "SIGKILL": "killed, often for memory",
+               "SIGABRT": "aborted by a library"}.get(name, "killed by a signal")
+    return f"exit code {code}, {name}: {meaning}"
 
 
 class StudentModule:
@@ -102,6 +116,10 @@ class StudentModule:
         self.close()
 
     # protocol --------------------------------------------------------------------------
+    def _bomb_message(self, doing: str) -> str:
+        return (f"your code tried to run more than {self.limits.max_tasks} processes and threads at once while "
+                f"{doing} (a fork bomb?) and was stopped")
+
     def _receive(self, timeout_s: float, doing: str) -> dict:
         deadline = time.monotonic() + timeout_s
         fd = self._process.stdout.fileno()
@@ -112,14 +130,21 @@ class StudentModule:
                 self._timeouts.append(f"timed out after {timeout_s:g} s while {doing} "
                                       "(an infinite loop, or far too slow)")
                 raise StudentCodeProblem(self._timeouts[-1])
-            ready, _, _ = select.select([fd], [], [], remaining)
+            ready, _, _ = select.select([fd], [], [], min(remaining, 0.5))
             if not ready:
+                if sandbox.hit_process_limit(self._process):  # a fork bomb is stopped at once
+                    self.close()
+                    self._timeouts.append(self._bomb_message(doing))
+                    raise StudentCodeProblem(self._timeouts[-1])
                 continue
             chunk = os.read(fd, 1 << 20)
             if not chunk:
                 code = self._process.wait()
+                bomb = sandbox.hit_process_limit(self._process)
                 self.close()
-                raise StudentCodeProblem(f"the process running your code ended (exit code {code}) while "
+                if bomb:
+                    raise StudentCodeProblem(self._bomb_message(doing))
+                raise StudentCodeProblem(f"the process running your code ended ({_exit_status(code)}) while "
                                          f"{doing}: os._exit, sys.exit, a crash or the memory limit "
                                          f"of {self.limits.memory_mb} MB")
             self._buffer += chunk

@@ -254,3 +254,16 @@ def test_kill_group_reaches_processes_that_left_the_process_group(tmp_path):
     sandbox.kill_group(process)
     time.sleep(0.2)
     assert not Path(f"/proc/{escaped}").exists() or "Z" in Path(f"/proc/{escaped}/stat").read_text().split()[2]
+
+
+@needs_groups
+def test_a_fork_bomb_in_a_function_is_named_as_such(tmp_path):
+    path = tmp_path / "bomb.py"
+    path.write_text("import os\n\ndef explode():\n    while True:\n        try:\n            os.fork()\n"
+                    "        except OSError:\n            pass\n\ndef segfault():\n    import ctypes\n"
+                    "    return ctypes.string_at(0)\n")
+    with StudentModule(path, timeout_s=600, limits=sandbox.Limits(max_tasks=40)) as module:  # stopped long before
+        with pytest.raises(StudentCodeProblem, match=r"more than 40 processes and threads at once while running explode\(\)"):
+            module.call("explode")
+        with pytest.raises(StudentCodeProblem, match="exit code -11, SIGSEGV: a crash"):
+            module.call("segfault")
