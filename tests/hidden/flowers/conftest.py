@@ -11,6 +11,7 @@ import pytest
 
 from hwtools import budget
 from hwtools.assignments import flowers as assignment
+from hwtools.artifacts import SavedArtifacts
 from hwtools.checks import CheckFailure
 
 # the grader's image trees, made inside the submission folder: the sandbox sees only that
@@ -72,35 +73,6 @@ def split_runs(grader_trees, student):
         listings.append(file_digests(workspace / out) if (workspace / out).is_dir() else {})
     return {"class_sizes": CLASS_SIZES, "original": original, "source_after": file_digests(workspace / "src"),
             "first": listings[0], "rerun": listings[1], "same_seed": listings[2], "other_seed": listings[3]}
-
-
-class SavedArtifacts:
-    """Reads artifacts/ of the executed submission; a missing or unreadable file fails the check."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    def path(self, name: str) -> Path:
-        path = self.folder / name
-        if not path.is_file():
-            raise CheckFailure(f"artifacts/{name} is missing: run the notebook to the end; it saves it")
-        return path
-
-    def json(self, name: str) -> dict:
-        try:
-            return json.loads(self.path(name).read_text())
-        except ValueError as err:
-            raise CheckFailure(f"artifacts/{name} is not valid JSON: {err}") from None
-
-    def model(self, name: str):
-        import keras
-
-        try:
-            return keras.saving.load_model(self.path(name), safe_mode=True)
-        except CheckFailure:
-            raise
-        except Exception as err:  # a broken or unsafe file, whatever keras raises
-            raise CheckFailure(f"artifacts/{name} could not be loaded safely: {type(err).__name__}: {err}"[:600]) from None
 
 
 @pytest.fixture(scope="session")
