@@ -23,7 +23,10 @@ Do not repeat them: the grader checks each one.
   and MobileNetV2 (no ImageNet weights) loads small OFFLINE STAND-IN weights pretrained on other
   generated flowers (budgets with alpha 0.35) or starts from random weights (the full budget's
   alpha 1.0): it says so in its output.
-* Budget: `HW_MODE=full` (yours); the autograder runs a smaller `grade` budget.
+* Budget: `HW_MODE=full` (yours) trains at 160 px on all 3,670 images: a baseline, the head and
+  fine-tuning for up to 10 epochs each (EarlyStopping usually ends them sooner), roughly half an
+  hour to an hour on a laptop CPU (an estimate; minutes on a GPU). The autograder runs a smaller
+  `grade` budget.
 * Graded: `split_dataset` and `flower_dataset` (hidden tests call them in a fresh process), and
   what you save in `artifacts/`: the grader loads your models, inspects them and measures their
   accuracy on its own test images. Written answers are graded by a TA.

@@ -63,7 +63,23 @@ def hidden_group(grade_id: str, points: float, what: str):
     return nbformat.v4.new_code_cell(code, metadata=_meta(grade_id, grade=True, locked=True, points=points))
 
 
+def hand_in_cell(path: Path):
+    """The last cell of every notebook: how to check it and hand it in."""
+    assignment, name = Path(path).parent.name, Path(path).name
+    return markdown(f"""
+## Before you hand in
+
+Restart the kernel and run every cell (Kernel > Restart Kernel and Run All Cells). Then, in a
+terminal in this folder, run `hw validate {name}`: it runs the notebook from the top in a fresh
+kernel, as the autograder does, and says "Public tests passed; hidden tests will also grade this
+notebook." or lists the cells that fail. Passing it does not mean full marks: the hidden tests
+check more. Hand in with `nbgrader submit {assignment} --course deep-learning-hw` (JupyterHub)
+or by uploading the files this notebook names, unrenamed, to the course page.
+""")
+
+
 def write_notebook(path: Path, cells: list) -> None:
+    cells = [*cells, hand_in_cell(path)]
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
