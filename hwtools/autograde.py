@@ -7,23 +7,30 @@ was recorded, and the next run grades only what is missing or changed.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+from pathlib import Path
 
 from hwtools import gradebook_writer, nbgrader_bridge
 from hwtools.course import Course
 from hwtools.grade import grade_submission, submission_fingerprint
 
 
-def _client(workers: int | None, scheduler: str | None):
+@contextlib.contextmanager
+def _cluster(workers: int, scheduler: str | None):
+    """A Dask client: on the given scheduler, or on a LocalCluster of ``workers`` processes
+    (one thread each: every submission runs single-threaded in its sandbox), closed after."""
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler)
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                           dashboard_address=":0", silence_logs=40)
-    return Client(cluster)
+        with Client(scheduler) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      silence_logs=40) as cluster, Client(cluster) as client:
+        yield client
 
 
 def pending_students(course: Course, assignment: str, students: list[str], force: bool) -> tuple[list, list]:
@@ -77,46 +84,56 @@ def autograde(course: Course, assignments: str | list[str], students: list[str] 
         jobs += [(assignment, student) for student in todo]
         results += kept
     if jobs:
-        results += _grade_and_record(course, jobs, workers, scheduler, timeout_s)
-        for assignment in assignments:
-            generate_feedback(course, assignment, [r["student"] for r in results
-                                                   if r["assignment"] == assignment and r["status"] != "error"])
+        with _cluster(min(workers or os.cpu_count() or 1, len(jobs)), scheduler) as client:
+            results += _grade_and_record(course, client, jobs, timeout_s)
+            _feedback_on(client, course, [(r["assignment"], r["student"]) for r in results if r["status"] != "error"])
     return sorted(results, key=lambda r: (assignments.index(r["assignment"]), r["student"]))
 
 
-def _grade_and_record(course, jobs: list[tuple[str, str]], workers, scheduler, timeout_s) -> list[dict]:
+def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s) -> list[dict]:
     from dask.distributed import as_completed
 
     results, failed, started = [], 0, time.monotonic()
     named = sorted({a for a, _ in jobs}, key=[a for a, _ in jobs].index)
     print(f"{', '.join(named)}: grading {len(jobs)} submission(s)", flush=True)
-    with _client(min(workers or os.cpu_count() or 1, len(jobs)), scheduler) as client:
-        futures = {client.submit(grade_submission, str(course.root), assignment, student, timeout_s, pure=False):
-                   (assignment, student) for assignment, student in jobs}
-        with gradebook_writer.open_gradebook(course) as gradebook:
-            for future in as_completed(futures):
-                assignment, student = futures[future]
-                try:
-                    result = future.result()
-                except Exception as err:  # a grader crash is reported, never recorded as a score
-                    result = {"student": student, "assignment": assignment, "status": "error",
-                              "reason": f"grader error: {type(err).__name__}: {err}"}
-                if result["status"] in ("graded", "failed"):
-                    gradebook_writer.record_result(course, result, gradebook)
-                failed += result["status"] != "graded"
-                results.append(result)
-                _progress(len(results), failed, len(jobs), started, result)
-        if not scheduler:
-            client.cluster.close()
+    futures = {client.submit(grade_submission, str(course.root), assignment, student, timeout_s, pure=False):
+               (assignment, student) for assignment, student in jobs}
+    with gradebook_writer.open_gradebook(course) as gradebook:
+        for future in as_completed(futures):
+            assignment, student = futures[future]
+            try:
+                result = future.result()
+            except Exception as err:  # a grader crash is reported, never recorded as a score
+                result = {"student": student, "assignment": assignment, "status": "error",
+                          "reason": f"grader error: {type(err).__name__}: {err}"}
+            if result["status"] in ("graded", "failed"):
+                gradebook_writer.record_result(course, result, gradebook)
+            failed += result["status"] != "graded"
+            results.append(result)
+            _progress(len(results), failed, len(jobs), started, result)
     return results
 
 
+def feedback_page(root: str, assignment: str, student: str) -> str:
+    """Write one feedback page with nbgrader (runs on a worker: the gradebook is only read
+    here, after every grade is recorded); '' or nbgrader's error."""
+    result = nbgrader_bridge.api(Path(root)).generate_feedback(assignment, student, force=True)
+    return "" if result.get("success") else (result.get("error") or "failed")[-300:]
+
+
+def _feedback_on(client, course: Course, pairs: list[tuple[str, str]]) -> None:
+    futures = [client.submit(feedback_page, str(course.root), a, s, pure=False) for a, s in pairs]
+    for (assignment, student), error in zip(pairs, client.gather(futures)):
+        if error:
+            print(f"feedback for {student} ({assignment}) failed: {error}", file=sys.stderr)
+
+
 def generate_feedback(course: Course, assignment: str, students: list[str]) -> None:
-    api = nbgrader_bridge.api(course.root)
+    """Feedback pages written here, one after another (after manual grading: `hw feedback`)."""
     for student in students:
-        result = api.generate_feedback(assignment, student, force=True)
-        if not result.get("success"):
-            print(f"feedback for {student} failed: {(result.get('error') or '')[-300:]}", file=sys.stderr)
+        error = feedback_page(str(course.root), assignment, student)
+        if error:
+            print(f"feedback for {student} failed: {error}", file=sys.stderr)
 
 
 def summary_table(results: list[dict]) -> str:
