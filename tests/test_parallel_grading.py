@@ -78,3 +78,20 @@ def test_a_separate_dask_scheduler_and_worker_give_the_same_scores(class_course,
                 process.wait(timeout=60)
     assert [(r["student"], r["score"]) for r in results] == [("bob_partial", EXPECTED["bob_partial"])]
     assert scores(class_course) == {"bob_partial": EXPECTED["bob_partial"]}
+
+
+def test_assignments_of_one_run_share_the_cluster_and_all_get_feedback(tmp_path, capsys):
+    from conftest import submit_source_solution
+
+    course = copy_course(tmp_path / "course")
+    release_all(course, ["batchnorm", "cnn_arithmetic"])
+    for assignment in ("batchnorm", "cnn_arithmetic"):
+        submit_source_solution(course, assignment)
+    results = autograde(course, ["cnn_arithmetic", "batchnorm"], workers=2)
+    assert [(r["assignment"], r["student"]) for r in results] == [("cnn_arithmetic", "reference_solution"),
+                                                                   ("batchnorm", "reference_solution")]
+    assert all(r["score"] == r["max_score"] - r["manual_pending"] > 0 for r in results), results
+    assert "cnn_arithmetic, batchnorm: grading 2 submission(s)" in capsys.readouterr().out
+    for assignment in ("batchnorm", "cnn_arithmetic"):
+        page = (course.feedback / "reference_solution" / assignment / f"{assignment}.ipynb").with_suffix(".html")
+        assert page.is_file() and "Hidden tests" in page.read_text()
