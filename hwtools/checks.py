@@ -88,3 +88,15 @@ def assert_unchanged(before, after, name: str = "input") -> None:
     if before.shape != after.shape or not np.array_equal(before, after, equal_nan=True):
         changed = int(np.sum(before != after)) if before.shape == after.shape else before.size
         raise CheckFailure(f"{name} was modified in place ({changed} values changed); work on a copy")
+
+
+def assert_accuracy(probabilities, labels, threshold: float, on: str, budget_note: str) -> float:
+    """Classification accuracy of ``probabilities`` (one row per sample) against ``labels``, at
+    least ``threshold``; ``on`` names the images, ``budget_note`` whose threshold it is."""
+    __tracebackhide__ = True
+    labels = np.asarray(labels)
+    accuracy = float(np.mean(np.asarray(probabilities).argmax(axis=1) == labels))
+    if accuracy < threshold:
+        raise CheckFailure(f"test accuracy {accuracy:.4f} on {len(labels)} {on} is below {threshold:.2f} "
+                           f"({budget_note})")
+    return accuracy

@@ -142,3 +142,19 @@ def load_hidden_module(course: Course, relative_path: str, name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def failed_checks(hidden, names, **arguments) -> set:
+    """Names of a hidden suite's checks (functions of the module ``hidden``) that fail when
+    called directly with these fixture values, each taking the arguments it names."""
+    from hwtools.checks import CheckFailure
+
+    failed = set()
+    for name in names:
+        check = getattr(hidden, name)
+        wanted = check.__code__.co_varnames[:check.__code__.co_argcount]
+        try:
+            check(**{k: v for k, v in arguments.items() if k in wanted})
+        except CheckFailure:
+            failed.add(name)
+    return failed

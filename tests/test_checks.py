@@ -60,3 +60,12 @@ def test_unchanged_detects_in_place_edits():
 def test_rel_error_is_cs231n_s():
     assert rel_error([1.0], [1.0]) == 0
     assert rel_error([1.0], [3.0]) == pytest.approx(0.5)
+
+
+def test_assert_accuracy_passes_at_the_threshold_and_fails_below():
+    from hwtools.checks import assert_accuracy
+
+    probabilities = np.eye(4)[[0, 1, 2, 3]]  # predicts 0, 1, 2, 3
+    assert assert_accuracy(probabilities, [0, 1, 2, 0], 0.75, "images", "ci") == 0.75
+    with pytest.raises(CheckFailure, match=r"test accuracy 0.5000 on 4 images is below 0.75 \(ci\)"):
+        assert_accuracy(probabilities, [0, 1, 0, 0], 0.75, "images", "ci")

@@ -12,7 +12,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import SuffixedModule, load_hidden_module, suffixed
+from conftest import SuffixedModule, failed_checks, load_hidden_module, suffixed
 from hwtools.assignments.gradcam import HEATMAPS_FILE, LAST_CONV_LAYER, MODEL_FILE
 from hwtools.checks import CheckFailure
 from hwtools.data import mnist_digits_fixture
@@ -139,19 +139,6 @@ def variants(variants_code, hidden, tmp_path_factory):
     model.save(folder / hidden.GRADER_MODEL_FILE)
     with StudentModule(folder / "variants.py", timeout_s=60) as module:
         yield module, (model, hidden.ModelFile(hidden.GRADER_MODEL_FILE))
-
-
-def failed_checks(hidden, names, **arguments) -> set:
-    """Names of the suite's checks that fail on these fixture values."""
-    failed = set()
-    for name in names:
-        check = getattr(hidden, name)
-        wanted = check.__code__.co_varnames[:check.__code__.co_argcount]
-        try:
-            check(**{k: v for k, v in arguments.items() if k in wanted})
-        except CheckFailure:
-            failed.add(name)
-    return failed
 
 
 @pytest.mark.parametrize("suffix", ["reference", "keras_example", "channel_loop"])

@@ -9,6 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
+import conftest
 from conftest import SuffixedModule, load_hidden_module, suffixed
 from hwtools.checks import CheckFailure
 from hwtools.student import StudentModule
@@ -111,21 +112,14 @@ def variants(source_cells, alice, tmp_path_factory):
 
 
 def failed_checks(hidden, names, **arguments) -> set:
-    """Names of the suite's checks that fail on these fixture values (a failing fixture fails them all)."""
-    failed = set()
+    """The shared helper, after the suite's ``explored`` fixture when ``explore_with`` is given
+    (a failing fixture fails every check that needs it)."""
     if "explore_with" in arguments:
         try:
             arguments["explored"] = hidden.explore(arguments["explore_with"])
         except CheckFailure:
             return set(names)
-    for name in names:
-        check = getattr(hidden, name)
-        wanted = check.__code__.co_varnames[:check.__code__.co_argcount]
-        try:
-            check(**{k: v for k, v in arguments.items() if k in wanted})
-        except CheckFailure:
-            failed.add(name)
-    return failed
+    return conftest.failed_checks(hidden, names, **arguments)
 
 
 def space_failures(hidden, variants, suffix) -> set:

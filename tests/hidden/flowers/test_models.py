@@ -8,7 +8,7 @@ import pytest
 
 from hwtools import budget
 from hwtools.assignments.flowers import CLASS_NAMES, DATASETS_FILE, HEAD_MODEL_FILE, MANIFEST_FILE, MODEL_FILE
-from hwtools.checks import CheckFailure
+from hwtools.checks import CheckFailure, assert_accuracy
 
 KNOWN_PIXELS = np.array([0.0, 1.0, 63.75, 127.5, 200.0, 255.0], dtype="float32")
 # mean absolute difference (0-255 scale) between a yielded image and its file decoded directly with
@@ -180,8 +180,5 @@ def test_accuracy_on_grader_images(saved, grader_test_images):
         return  # the full budget offline (random base at alpha 1.0) grades no accuracy: see BUDGET
     if tuple(model.input_shape[1:]) not in ((None, None, 3), images.shape[1:]):
         raise CheckFailure(f"the model takes inputs of shape {model.input_shape[1:]}; expected {images.shape[1:]}")
-    predicted = np.asarray(model.predict(images, batch_size=50, verbose=0)).argmax(axis=1)
-    accuracy = float(np.mean(predicted == labels))
-    if accuracy < threshold:
-        raise CheckFailure(f"test accuracy {accuracy:.3f} on {len(labels)} {what} is below {threshold:.2f} "
-                           f"(the {budget.mode()} budget's threshold for {source} data)")
+    assert_accuracy(model.predict(images, batch_size=50, verbose=0), labels, threshold, what,
+                    f"the {budget.mode()} budget's threshold for {source} data")

@@ -15,7 +15,7 @@ from scipy.stats import spearmanr
 
 from hwtools import budget, seeding
 from hwtools.assignments.gradcam import HEATMAPS_FILE, MODEL_FILE, load_mnist_tagged
-from hwtools.checks import CheckFailure, as_float_array, assert_close, assert_shape
+from hwtools.checks import CheckFailure, as_float_array, assert_accuracy, assert_close, assert_shape
 from hwtools.data import mnist_digits_fixture
 from hwtools.wire import ModelFile
 
@@ -267,10 +267,7 @@ def test_test_accuracy(student_model):
     _, (x_test, y_test), source = load_mnist_tagged()
     threshold = settings()["min_test_accuracy"][source]
     probabilities = student_model.predict(x_test.astype("float32")[..., np.newaxis] / 255.0, verbose=0, batch_size=500)
-    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y_test))
-    if accuracy < threshold:
-        raise CheckFailure(f"test accuracy {accuracy:.4f} on {len(y_test)} {source} test images is below "
-                           f"{threshold:.2f} (the {budget.mode()} budget's threshold)")
+    assert_accuracy(probabilities, y_test, threshold, f"{source} test images", f"the {budget.mode()} budget's threshold")
 
 
 # --- Grad-CAM on the grader's model ---------------------------------------------------------

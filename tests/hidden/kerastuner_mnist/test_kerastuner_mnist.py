@@ -17,7 +17,7 @@ import pytest
 from hwtools import budget, seeding
 from hwtools.assignments.kerastuner_mnist import (BEST_HYPERPARAMETERS_FILE, BEST_MODEL_FILE, TUNER_DIRECTORY,
                                                   TUNER_PROJECT, load_mnist_tagged)
-from hwtools.checks import CheckFailure, as_float_array, assert_close, assert_shape
+from hwtools.checks import CheckFailure, as_float_array, assert_accuracy, assert_close, assert_shape
 from hwtools.notebook_defs import definition_chunks
 from hwtools.student import StudentCodeProblem
 
@@ -445,10 +445,7 @@ def test_best_model_accuracy(best_model):
     _, (x_test, y_test), source = load_mnist_tagged()
     threshold = settings()["min_test_accuracy"][source]
     probabilities = best_model.predict(x_test.astype("float32")[..., np.newaxis] / 255.0, verbose=0, batch_size=500)
-    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y_test))
-    if accuracy < threshold:
-        raise CheckFailure(f"test accuracy {accuracy:.4f} on {len(y_test)} {source} test images is below "
-                           f"{threshold:.2f} (the {budget.mode()} budget's threshold)")
+    assert_accuracy(probabilities, y_test, threshold, f"{source} test images", f"the {budget.mode()} budget's threshold")
 
 
 # --- prepare_splits ------------------------------------------------------------------------
