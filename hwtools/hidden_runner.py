@@ -14,7 +14,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from hwtools import budget
+from hwtools import budget, sandbox
 from hwtools.course import Course
 
 # The suite loads its one plugin (hwtools.hidden_suite) by name; the installed ones (nbval,
@@ -33,19 +33,32 @@ def run_hidden_suite(course: Course, assignment: str, files_dir: Path, timeout_s
         return {"status": "no hidden suite", "checks": []}
     with tempfile.TemporaryDirectory(prefix="hw-hidden-") as scratch:
         results = Path(scratch) / "results.json"
-        argv = [sys.executable, "-m", "pytest", "-c", str(course.hidden_tests / "pytest.ini"),
-                "--rootdir", str(course.hidden_tests), "--import-mode=importlib", str(suite),
-                "--hw-submission", str(files_dir), "--hw-results", str(results)]
+        args = ["-c", str(course.hidden_tests / "pytest.ini"), "--rootdir", str(course.hidden_tests),
+                "--import-mode=importlib", str(suite), "--hw-submission", str(files_dir), "--hw-results", str(results)]
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", HW_COURSE_ROOT=str(course.root),
                    HW_MODE=budget.grading_mode(), **NO_PLUGIN_AUTOLOAD)
-        try:
-            done = subprocess.run(argv, cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout_s)
-            status = "ok" if done.returncode in (0, 1) else f"hidden suite exited with code {done.returncode}"
-            log = done.stdout[-4000:] + done.stderr[-4000:]
-        except subprocess.TimeoutExpired:
-            status, log = f"hidden suite timed out after {timeout_s:g} s", ""
+        with tempfile.TemporaryFile() as output:
+            process = sandbox.start_module("pytest", args, cwd=scratch, env=env, stdin=subprocess.DEVNULL,
+                                           stdout=output, stderr=subprocess.STDOUT)
+            try:
+                code = process.wait(timeout=timeout_s)
+                status = "ok" if code in (0, 1) else f"hidden suite exited with code {code}"
+            except subprocess.TimeoutExpired:
+                status = f"hidden suite timed out after {timeout_s:g} s"
+            _kill_session(process)
+            output.seek(0)
+            log = output.read()[-8000:].decode(errors="replace")
         checks = json.loads(results.read_text())["checks"] if results.is_file() else []
     return {"status": status, "checks": checks, "log": log}
+
+
+def _kill_session(process) -> None:
+    """The suite and anything it left running (its student workers end with it)."""
+    try:
+        os.killpg(process.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
 
 
 def collected_checks(course: Course, assignment: str) -> list[dict]:

@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from hwtools import isolation, resource_groups
+from hwtools import isolation, resource_groups, warm
 
 log = logging.getLogger("hwtools.sandbox")
 
@@ -55,10 +55,17 @@ def thread_env(threads: int) -> dict:
             "TF_NUM_INTRAOP_THREADS": value, "TF_NUM_INTEROP_THREADS": value}
 
 
-def apply_limits(limits: Limits) -> None:
-    """Run in the child before exec: new session, caps on memory and written file size."""
+def _mapped_bytes() -> int:
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmSize:")[1].split()[0]) * 1024
+
+
+def apply_limits(limits: Limits, inherited: bool = False) -> None:
+    """Run in the child before exec: new session, caps on memory and written file size. A child
+    of the warm server (``inherited``) already maps the preloaded libraries, shared with the
+    server: the memory cap counts what it maps on top of them."""
     os.setsid()
-    memory = limits.memory_mb * 1024 * 1024
+    memory = limits.memory_mb * 1024 * 1024 + (_mapped_bytes() if inherited else 0)
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     size = limits.file_size_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
@@ -96,7 +103,8 @@ def process_groups_available() -> bool:
     return problem is None
 
 
-def _child_setup(limits: Limits, plan: isolation.Plan, group: resource_groups.Group | None) -> None:
+def _child_setup(limits: Limits, plan: isolation.Plan, group: resource_groups.Group | None,
+                 inherited: bool = False) -> None:
     try:
         if group is not None:
             group.join()
@@ -104,7 +112,7 @@ def _child_setup(limits: Limits, plan: isolation.Plan, group: resource_groups.Gr
         os.chdir(os.getcwd())  # re-resolve the working folder through the new mounts
     except Exception:
         os._exit(97)  # never run student code with less isolation than was promised
-    apply_limits(limits)
+    apply_limits(limits, inherited)
 
 
 SCRATCH_ROOT = Path(tempfile.gettempdir()) / f"hw-scratch-{os.getuid()}"
@@ -135,16 +143,52 @@ def default_secrets() -> tuple[Path, ...]:
     return course_secrets(Path(root)) if root else ()
 
 
+def _warm_server_env() -> tuple[dict, str]:
+    """The fork server's environment: scrubbed like a sandbox's, one thread per library (OpenMP
+    reads it once, on import), matplotlib's Agg backend (chosen on import)."""
+    home = SCRATCH_ROOT / f"warm-{os.getpid()}"
+    home.mkdir(parents=True, exist_ok=True)
+    extra = dict(thread_env(1), MPLBACKEND="Agg")
+    if "HW_MAX_TASKS" in os.environ:
+        extra["HW_MAX_TASKS"] = os.environ["HW_MAX_TASKS"]
+    return scrubbed_env(home, extra), str(home)
+
+
+@functools.lru_cache(maxsize=None)
+def _warm_unavailable(reason: str) -> None:
+    log.warning("no warm fork server (%s): each sandboxed run starts a fresh interpreter", reason)
+
+
+def start_module(module: str, args: list, *, cwd: Path, env: dict, setup=None, **streams):
+    """``python -I -m module args`` in a session of its own, ``setup`` (picklable) run first in
+    the child: forked from the warm server (``hwtools.warm``) unless HW_WARM=0 or it cannot
+    start, else a fresh interpreter. Returns a Popen or what stands for one."""
+    if warm.enabled():
+        server_env, server_cwd = _warm_server_env()
+        try:
+            inherited = setup and functools.partial(setup, inherited=True)
+            return warm.popen(module, args, cwd=cwd, env=env, setup=inherited, server_env=server_env,
+                              server_cwd=server_cwd, **streams)
+        except OSError as err:
+            _warm_unavailable(str(err))
+    return subprocess.Popen([sys.executable, "-I", "-m", module, *map(str, args)], cwd=cwd, env=env,
+                            preexec_fn=setup or os.setsid, **streams)
+
+
 def popen(argv: list[str], *, cwd: Path, limits: Limits, env: dict, writable: Path | None = None,
-          hidden: tuple | None = None, **kwargs) -> subprocess.Popen:
+          hidden: tuple | None = None, **kwargs):
     """Start a sandboxed process: it may write only under ``writable`` (default: cwd) and
-    cannot see the ``hidden`` paths (default: the secrets of $HW_COURSE_ROOT's course)."""
+    cannot see the ``hidden`` paths (default: the secrets of $HW_COURSE_ROOT's course).
+    ``python -I -m MODULE ...`` runs through ``start_module`` (warm where it can)."""
     hidden = (*(default_secrets() if hidden is None else hidden), SCRATCH_ROOT)
     plan = _isolation_plan(Path(writable or cwd), tuple(str(p) for p in hidden))
     group = resource_groups.Group.create(limits.max_tasks) if process_groups_available() else None
+    setup = functools.partial(_child_setup, limits, plan, group)
     try:
-        process = subprocess.Popen(argv, cwd=cwd, env=env,
-                                   preexec_fn=functools.partial(_child_setup, limits, plan, group), **kwargs)
+        if argv[:3] == [sys.executable, "-I", "-m"]:
+            process = start_module(argv[3], argv[4:], cwd=cwd, env=env, setup=setup, **kwargs)
+        else:
+            process = subprocess.Popen(argv, cwd=cwd, env=env, preexec_fn=setup, **kwargs)
     except BaseException:
         if group is not None:
             group.destroy()

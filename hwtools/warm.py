@@ -1,0 +1,343 @@
+"""Warm processes: a fork server per grading process that imports the heavy libraries once
+(TensorFlow, Keras, torch, pytest, nbgrader: ~10 s here) and forks a fresh child for every
+sandboxed nbgrader run, student worker and hidden suite. Each of those used to start a new
+interpreter and pay the imports again, two or three times per submission.
+
+A child is set up exactly as a new process would be: its standard streams, its folder, then
+the sandbox (control group, namespaces, rlimits, its own session), then its environment, and
+only then the module runs (``python -m MODULE ARGS`` as ``runpy`` runs it). The server holds
+nothing but imported libraries: it starts with a scrubbed environment, never runs student
+code, and closes every other child's descriptors in each child. ``HW_WARM=0`` turns it off;
+where the server cannot start, the sandbox logs it and starts fresh interpreters instead.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import pickle
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+
+log = logging.getLogger("hwtools.warm")
+
+# What the grading processes import; each costs a fresh interpreter seconds. Missing ones are skipped.
+PRELOAD = ("numpy", "pandas", "scipy.stats", "sklearn.metrics", "sklearn.model_selection", "sklearn.preprocessing",
+           "PIL.Image", "matplotlib.pyplot", "tensorflow", "keras", "keras_tuner", "torch", "pytest", "nbformat",
+           "jupyter_client", "nbconvert", "nbgrader.apps", "nbgrader.converters", "nbgrader.preprocessors")
+START_TIMEOUT_S = 600
+CHANNEL_VARIABLE = "HW_WARM_CHANNEL"  # "fd:pid": the server's channel given to that process
+
+
+def enabled() -> bool:
+    return os.environ.get("HW_WARM", "1") != "0"
+
+
+# server side ------------------------------------------------------------------------------
+def _preload() -> None:
+    # unused by notebook schemas and ~1.2 s to compile (see execute_submission.main)
+    sys.modules.setdefault("rfc3987_syntax", None)
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception as err:  # a course without one of them grades without it
+            print(f"hwtools.warm: not preloaded {name}: {err}", file=sys.stderr)
+
+
+def _die_with(parent: int) -> None:
+    """PR_SET_PDEATHSIG: SIGKILL when ``parent`` (the grader, or the server) dies."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before we asked
+        os._exit(1)
+
+
+def _child(request: dict, fds: list[int], closing: list[int]) -> None:
+    """In the forked child: become the requested process; never returns."""
+    code = 1
+    try:
+        for fd in closing:
+            os.close(fd)
+        for target, fd in enumerate(fds[:3]):
+            os.dup2(fd, target)
+        for fd in set(fds):
+            if fd > 2:
+                os.close(fd)
+        os.chdir(request["cwd"])
+        if request["setup"] is not None:
+            request["setup"]()  # the sandbox: control group, namespaces, rlimits, session
+        else:
+            os.setsid()
+        _die_with(request["server"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        if request.get("channel") is not None:
+            os.environ[CHANNEL_VARIABLE] = f"{request['channel']}:{os.getpid()}"
+        import tempfile
+
+        tempfile.tempdir = None  # the child's own TMPDIR, not the one the server may have looked up
+        import runpy
+
+        sys.argv = [request["module"], *request["args"]]
+        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
+        code = 0
+    except SystemExit as exit_:
+        if exit_.code is None or isinstance(exit_.code, int):
+            code = exit_.code or 0
+        else:
+            print(exit_.code, file=sys.stderr)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        os._exit(code)
+
+
+def _reap(children: dict[int, int]) -> None:
+    while children:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        fd = children.pop(pid, None)
+        if fd is not None:
+            os.write(fd, str(os.waitstatus_to_exitcode(status)).encode())
+            os.close(fd)
+
+
+def serve(grader: socket.socket) -> None:
+    """Fork a child per request; report each child's exit code on its own status pipe. A
+    child that runs grader code (no sandbox: a hidden suite) gets a channel of its own, so the
+    student workers it starts are forked warm too; sandboxed children get none."""
+    _preload()
+    children: dict[int, int] = {}  # pid -> write end of its status pipe
+    channels = {grader.fileno(): grader}
+    while True:
+        _reap(children)
+        for channel in select.select(list(channels.values()), [], [], 0.05)[0]:
+            try:
+                data, fds, _, _ = socket.recv_fds(channel, 1 << 20, 4)
+            except OSError:
+                data = b""
+            if not data and channel is grader:
+                _kill_all(children)  # the grader is gone: nothing it started may go on
+                return
+            if not data:
+                channels.pop(channel.fileno()).close()
+                continue
+            request = dict(pickle.loads(data), server=os.getpid())
+            own = theirs = None
+            if request["setup"] is None:
+                own, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                request["channel"] = theirs.fileno()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _child(request, fds, [*channels, *children.values(), *([own.fileno()] if own else [])])
+            for fd in set(fds[:3]):
+                os.close(fd)
+            children[pid] = fds[3]
+            if own is not None:
+                theirs.close()
+                channels[own.fileno()] = own
+            channel.send(str(pid).encode())
+
+
+def _kill_all(children: dict[int, int]) -> None:
+    for pid in children:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def main() -> None:
+    _die_with(int(sys.argv[2]))
+    serve(socket.socket(fileno=int(sys.argv[1])))
+
+
+# grader side ------------------------------------------------------------------------------
+class WarmProcess:
+    """What ``subprocess.Popen`` offers the graders, for a child of the fork server."""
+
+    def __init__(self, pid: int, status_fd: int, stdin=None, stdout=None):
+        self.pid, self._status_fd = pid, status_fd
+        self.stdin, self.stdout, self.returncode = stdin, stdout, None
+
+    def _collect(self, timeout: float | None) -> bool:
+        if self.returncode is not None:
+            return True
+        if not select.select([self._status_fd], [], [], timeout)[0]:
+            return False
+        text = os.read(self._status_fd, 64).decode()
+        os.close(self._status_fd)
+        self.returncode = int(text) if text else -signal.SIGKILL  # the server died, and took its children
+        for stream in (self.stdin,):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        return True
+
+    def poll(self) -> int | None:
+        self._collect(0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self._collect(timeout):
+            raise subprocess.TimeoutExpired(f"warm child {self.pid}", timeout)
+        return self.returncode
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+class _Channel:
+    """A connection to a server: the one this process started, or one it was given."""
+
+    def __init__(self, channel: socket.socket):
+        self.channel, self.owner, self.lock = channel, os.getpid(), threading.Lock()
+
+    def alive(self) -> bool:
+        return self.owner == os.getpid()
+
+    def fork(self, request: dict, fds: list[int]) -> int:
+        with self.lock:
+            self.channel.settimeout(START_TIMEOUT_S)
+            socket.send_fds(self.channel, [pickle.dumps(request)], fds)
+            reply = self.channel.recv(64)
+        if not reply:
+            raise OSError("the warm server ended")
+        return int(reply)
+
+    def close(self) -> None:
+        self.channel.close()
+
+
+class _Server(_Channel):
+    def __init__(self, env: dict, cwd: str):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.process = subprocess.Popen([sys.executable, "-I", "-m", "hwtools.warm", str(theirs.fileno()),
+                                         str(os.getpid())],
+                                        pass_fds=[theirs.fileno()], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        theirs.close()
+        super().__init__(ours)
+        self.cwd = cwd
+
+    def alive(self) -> bool:
+        return super().alive() and self.process.poll() is None
+
+    def close(self) -> None:
+        self.channel.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.cwd, ignore_errors=True)
+
+
+_servers: dict[tuple, _Server] = {}
+_lock = threading.Lock()
+
+
+def _server(env: dict, cwd: str) -> _Channel:
+    """The channel given to this process by its server (a hidden suite's), else this process's
+    own server, started on first use; a new one when the variables libraries read on import
+    change (HW_MODE, KERAS_BACKEND, ...) or the old one died."""
+    fd, _, owner = os.environ.get(CHANNEL_VARIABLE, "").partition(":")
+    key = ("given",) if owner == str(os.getpid()) else \
+        tuple(sorted((k, v) for k, v in env.items() if k not in ("HOME", "TMPDIR")))
+    with _lock:
+        server = _servers.get(key)
+        if server is not None and server.alive():
+            return server
+        if key == ("given",):
+            server = _servers[key] = _Channel(socket.socket(fileno=int(fd)))
+            return server
+        for old in _servers.values():
+            if old.owner == os.getpid():
+                old.close()
+        _servers.clear()
+        server = _servers[key] = _Server(env, cwd)
+        return server
+
+
+@atexit.register
+def shutdown() -> None:
+    with _lock:
+        for server in _servers.values():
+            if server.owner == os.getpid():
+                server.close()
+        _servers.clear()
+
+
+def _stream_fd(value, mode: str, parent_ends: list, opened: list, inherit: int, stdout_fd: int | None = None) -> int:
+    """The child's end of one standard stream, as ``subprocess.Popen`` takes it (None: ours)."""
+    if value == subprocess.PIPE:
+        read, write = os.pipe()
+        child, parent = (read, write) if mode == "wb" else (write, read)
+        parent_ends.append(open(parent, mode))
+        opened.append(child)
+        return child
+    if value == subprocess.STDOUT:
+        return stdout_fd
+    if value is None:
+        return inherit
+    if value == subprocess.DEVNULL:
+        fd = os.open(os.devnull, os.O_RDWR)
+        opened.append(fd)
+        return fd
+    return value if isinstance(value, int) else value.fileno()
+
+
+def popen(module: str, args: list[str], *, cwd, env: dict, setup, server_env: dict, server_cwd: str,
+          stdin=None, stdout=None, stderr=None) -> WarmProcess:
+    """Start ``python -m module args`` as a child of the warm server (see the module docstring)."""
+    server = _server(server_env, server_cwd)
+    opened: list[int] = []
+    stdin_ends: list = []
+    stdout_ends: list = []
+    status = None
+    try:
+        in_fd = _stream_fd(stdin, "wb", stdin_ends, opened, 0)
+        out_fd = _stream_fd(stdout, "rb", stdout_ends, opened, 1)
+        err_fd = _stream_fd(stderr, "rb", stdout_ends, opened, 2, stdout_fd=out_fd)
+        status, write = os.pipe()
+        opened.append(write)
+        request = {"module": module, "args": [str(a) for a in args], "cwd": str(cwd), "env": env, "setup": setup}
+        pid = server.fork(request, [in_fd, out_fd, err_fd, write])
+    except BaseException:
+        for stream in stdin_ends + stdout_ends:
+            stream.close()
+        if status is not None:
+            os.close(status)
+        raise
+    finally:
+        for fd in opened:
+            os.close(fd)
+    return WarmProcess(pid, status, stdin_ends[0] if stdin_ends else None, stdout_ends[0] if stdout_ends else None)
+
+if __name__ == "__main__":
+    main()
