@@ -153,6 +153,7 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
     """Grade one submission; returns plain data and the folder of its autograded files."""
     course = Course(Path(root))
     started = time.monotonic()
+    sandbox.warm_up()  # its imports overlap with preparing the scratch course
     scratch = sandbox.make_scratch(f"grade-{student}-")
     submitted = course.submission_dir(student, assignment)
     cells = _assignment_cells(course, assignment)

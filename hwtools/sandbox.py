@@ -159,6 +159,15 @@ def _warm_unavailable(reason: str) -> None:
     log.warning("no warm fork server (%s): each sandboxed run starts a fresh interpreter", reason)
 
 
+def warm_up() -> None:
+    """Start this process's warm server now, so that its imports overlap with other work."""
+    if warm.enabled():
+        try:
+            warm.prepare(*_warm_server_env())
+        except OSError as err:
+            _warm_unavailable(str(err))
+
+
 def start_module(module: str, args: list, *, cwd: Path, env: dict, setup=None, **streams):
     """``python -I -m module args`` in a session of its own, ``setup`` (picklable) run first in
     the child: forked from the warm server (``hwtools.warm``) unless HW_WARM=0 or it cannot

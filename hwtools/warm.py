@@ -284,6 +284,11 @@ def _server(env: dict, cwd: str) -> _Channel:
         return server
 
 
+def prepare(server_env: dict, server_cwd: str) -> None:
+    """Start the server without waiting for its imports."""
+    _server(server_env, server_cwd)
+
+
 @atexit.register
 def shutdown() -> None:
     with _lock:
