@@ -131,7 +131,7 @@ def main() -> None:
     print(f"   once per worker: its warm server's imports, {preload_seconds():.1f} s")
     ideal = sum(bares) * len(jobs) / len(bares) / cores
     print(f"   bound on 1.: the bare notebooks alone, one thread each, {cores} at a time, take {ideal:.1f} s, "
-          f"i.e. at most {serial / ideal:.2f}x serial nbgrader, whose kernels use every core")
+          f"so a grader with no overhead at all would reach {serial / ideal:.2f}x serial nbgrader")
 
     print("\n3. scaling (submissions per minute against workers):")
     base = len(jobs) / runs[min(runs)][0]

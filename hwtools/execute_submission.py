@@ -17,7 +17,7 @@ import time
 import traceback
 from pathlib import Path
 
-from hwtools import nbgrader_bridge
+from hwtools import nbgrader_bridge, warm_kernel
 
 GRADEBOOK = "scratch-gradebook.db"
 
@@ -79,6 +79,9 @@ def main() -> None:
     # everything afresh for each submission, so it goes without.
     sys.modules.setdefault("rfc3987_syntax", None)
     assignment, student, scratch = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+    # forked from the warm server, this process has the kernels' libraries: fork them from it
+    if "ipykernel.kernelapp" in sys.modules and warm_kernel.suits(list((scratch / "course" / "submitted").rglob("*.ipynb"))):
+        warm_kernel.install(warm_kernel.KernelForker())
     try:
         outcome = execute(assignment, student, scratch)
     except Exception:

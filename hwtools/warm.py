@@ -1,4 +1,4 @@
-"""Warm processes: a fork server per grading process that imports the heavy libraries once
+"""Warm processes (the grader's side; the server is ``hwtools._warm_server``): a fork server per grading process that imports the heavy libraries once
 (TensorFlow, Keras, torch, pytest, nbgrader: ~10 s here) and forks a fresh child for every
 sandboxed nbgrader run, student worker and hidden suite. Each of those used to start a new
 interpreter and pay the imports again, two or three times per submission.
@@ -13,7 +13,6 @@ where the server cannot start, the sandbox logs it and starts fresh interpreters
 from __future__ import annotations
 
 import atexit
-import logging
 import os
 import pickle
 import select
@@ -24,12 +23,6 @@ import subprocess
 import sys
 import threading
 
-log = logging.getLogger("hwtools.warm")
-
-# What the grading processes import; each costs a fresh interpreter seconds. Missing ones are skipped.
-PRELOAD = ("numpy", "pandas", "scipy.stats", "sklearn.metrics", "sklearn.model_selection", "sklearn.preprocessing",
-           "PIL.Image", "matplotlib.pyplot", "tensorflow", "keras", "keras_tuner", "torch", "pytest", "nbformat",
-           "jupyter_client", "nbconvert", "nbgrader.apps", "nbgrader.converters", "nbgrader.preprocessors")
 START_TIMEOUT_S = 600
 CHANNEL_VARIABLE = "HW_WARM_CHANNEL"  # "fd:pid": the server's channel given to that process
 
@@ -38,142 +31,6 @@ def enabled() -> bool:
     return os.environ.get("HW_WARM", "1") != "0"
 
 
-# server side ------------------------------------------------------------------------------
-def _preload() -> None:
-    # unused by notebook schemas and ~1.2 s to compile (see execute_submission.main)
-    sys.modules.setdefault("rfc3987_syntax", None)
-    import importlib
-
-    for name in PRELOAD:
-        try:
-            importlib.import_module(name)
-        except Exception as err:  # a course without one of them grades without it
-            print(f"hwtools.warm: not preloaded {name}: {err}", file=sys.stderr)
-
-
-def _die_with(parent: int) -> None:
-    """PR_SET_PDEATHSIG: SIGKILL when ``parent`` (the grader, or the server) dies."""
-    import ctypes
-
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
-    if os.getppid() != parent:  # it died before we asked
-        os._exit(1)
-
-
-def _child(request: dict, fds: list[int], closing: list[int]) -> None:
-    """In the forked child: become the requested process; never returns."""
-    code = 1
-    try:
-        for fd in closing:
-            os.close(fd)
-        for target, fd in enumerate(fds[:3]):
-            os.dup2(fd, target)
-        for fd in set(fds):
-            if fd > 2:
-                os.close(fd)
-        os.chdir(request["cwd"])
-        if request["setup"] is not None:
-            request["setup"]()  # the sandbox: control group, namespaces, rlimits, session
-        else:
-            os.setsid()
-        _die_with(request["server"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        if request.get("channel") is not None:
-            os.environ[CHANNEL_VARIABLE] = f"{request['channel']}:{os.getpid()}"
-        import tempfile
-
-        tempfile.tempdir = None  # the child's own TMPDIR, not the one the server may have looked up
-        import runpy
-
-        sys.argv = [request["module"], *request["args"]]
-        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
-        code = 0
-    except SystemExit as exit_:
-        if exit_.code is None or isinstance(exit_.code, int):
-            code = exit_.code or 0
-        else:
-            print(exit_.code, file=sys.stderr)
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:
-                pass
-        os._exit(code)
-
-
-def _reap(children: dict[int, int]) -> None:
-    while children:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        fd = children.pop(pid, None)
-        if fd is not None:
-            os.write(fd, str(os.waitstatus_to_exitcode(status)).encode())
-            os.close(fd)
-
-
-def serve(grader: socket.socket) -> None:
-    """Fork a child per request; report each child's exit code on its own status pipe. A
-    child that runs grader code (no sandbox: a hidden suite) gets a channel of its own, so the
-    student workers it starts are forked warm too; sandboxed children get none."""
-    _preload()
-    children: dict[int, int] = {}  # pid -> write end of its status pipe
-    channels = {grader.fileno(): grader}
-    while True:
-        _reap(children)
-        for channel in select.select(list(channels.values()), [], [], 0.05)[0]:
-            try:
-                data, fds, _, _ = socket.recv_fds(channel, 1 << 20, 4)
-            except OSError:
-                data = b""
-            if not data and channel is grader:
-                _kill_all(children)  # the grader is gone: nothing it started may go on
-                return
-            if not data:
-                channels.pop(channel.fileno()).close()
-                continue
-            request = dict(pickle.loads(data), server=os.getpid())
-            own = theirs = None
-            if request["setup"] is None:
-                own, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-                request["channel"] = theirs.fileno()
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
-                _child(request, fds, [*channels, *children.values(), *([own.fileno()] if own else [])])
-            for fd in set(fds[:3]):
-                os.close(fd)
-            children[pid] = fds[3]
-            if own is not None:
-                theirs.close()
-                channels[own.fileno()] = own
-            channel.send(str(pid).encode())
-
-
-def _kill_all(children: dict[int, int]) -> None:
-    for pid in children:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def main() -> None:
-    _die_with(int(sys.argv[2]))
-    serve(socket.socket(fileno=int(sys.argv[1])))
-
-
-# grader side ------------------------------------------------------------------------------
 class WarmProcess:
     """What ``subprocess.Popen`` offers the graders, for a child of the fork server."""
 
@@ -238,7 +95,7 @@ class _Channel:
 class _Server(_Channel):
     def __init__(self, env: dict, cwd: str):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.process = subprocess.Popen([sys.executable, "-I", "-m", "hwtools.warm", str(theirs.fileno()),
+        self.process = subprocess.Popen([sys.executable, "-I", "-m", "hwtools._warm_server", str(theirs.fileno()),
                                          str(os.getpid())],
                                         pass_fds=[theirs.fileno()], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -343,6 +200,3 @@ def popen(module: str, args: list[str], *, cwd, env: dict, setup, server_env: di
         for fd in opened:
             os.close(fd)
     return WarmProcess(pid, status, stdin_ends[0] if stdin_ends else None, stdout_ends[0] if stdout_ends else None)
-
-if __name__ == "__main__":
-    main()

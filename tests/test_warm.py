@@ -164,3 +164,82 @@ def test_a_hidden_suite_forks_its_student_workers_through_its_server(tmp_path):
         code = process.wait(timeout=300)
         log.seek(0)
         assert code == 0, log.read()[-3000:]
+
+
+LEAVING_SUITE = '''
+import threading, time
+from pathlib import Path
+from hwtools.student import StudentModule
+
+def test_leaves_a_busy_worker_behind(tmp_path):
+    (tmp_path / "m.py").write_text("import time\\ndef nap():\\n    time.sleep(600)\\n")
+    module = StudentModule(tmp_path / "m.py", timeout_s=600)
+    module.names()
+    threading.Thread(target=module.call, args=("nap",), daemon=True).start()
+    time.sleep(1)
+    Path({pid_file!r}).write_text(str(module._process.pid))
+'''
+
+
+def test_student_workers_a_hidden_suite_leaves_running_end_with_it(tmp_path):
+    pid_file = tmp_path / "worker.pid"
+    (tmp_path / "test_leaving.py").write_text(LEAVING_SUITE.format(pid_file=str(pid_file)))
+    process = sandbox.start_module("pytest", ["-q", "-p", "no:cacheprovider", str(tmp_path / "test_leaving.py")],
+                                   cwd=tmp_path, env=dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert process.wait(timeout=300) == 0
+    worker = int(pid_file.read_text())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _alive(worker):
+        time.sleep(0.2)
+    assert not _alive(worker)
+
+
+KERNEL_SUITE = '''
+import os, sys
+import nbformat
+from nbclient import NotebookClient
+from hwtools import warm_kernel
+
+CELLS = [
+    "import os, sys, time; started = time.monotonic(); import tensorflow; imported = time.monotonic() - started",
+    "print('' in sys.path, os.getpgid(0) == os.getpid(), 'ipykernel' in sys.modules, imported < 1)",
+    "import helper; print(helper.VALUE)",
+    "import matplotlib.pyplot as plt; plt.plot([1, 2, 3]); plt.show()",
+]
+
+def test_notebook_kernels_are_forked_warm(tmp_path):
+    assert "tensorflow" in sys.modules  # forked from the warm server
+    forker = warm_kernel.KernelForker()
+    warm_kernel.install(forker)
+    (tmp_path / "helper.py").write_text("VALUE = 'from the notebook folder'\\n")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    client = NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    outputs = [cell.outputs for cell in notebook.cells]
+    assert outputs[1][0]["text"].split() == ["True"] * 4
+    assert outputs[2][0]["text"].strip() == "from the notebook folder"
+    assert any("image/png" in out.get("data", {}) for out in outputs[3]), outputs[3]
+    assert forker.codes  # the kernel ended, and the helper said so
+'''
+
+
+def test_a_sandboxed_nbgrader_run_forks_its_kernels_warm(tmp_path):
+    (tmp_path / "test_kernel.py").write_text(KERNEL_SUITE)
+    with open(tmp_path / "log", "w+") as log:
+        process = sandbox.start_module("pytest", ["-q", "-p", "no:cacheprovider", str(tmp_path / "test_kernel.py")],
+                                       cwd=tmp_path, env=dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"),
+                                       stdout=log, stderr=subprocess.STDOUT)
+        code = process.wait(timeout=300)
+        log.seek(0)
+        assert code == 0, log.read()[-4000:]
+
+
+def test_notebooks_that_set_the_environment_get_fresh_kernels(tmp_path):
+    from hwtools import warm_kernel
+
+    plain, setting = tmp_path / "plain.ipynb", tmp_path / "setting.ipynb"
+    plain.write_text('{"cells": [{"source": "import keras"}]}')
+    setting.write_text('{"cells": [{"source": "import os\\nos.environ[\\"KERAS_BACKEND\\"] = \\"torch\\"\\nimport keras"}]}')
+    assert warm_kernel.suits([plain]) and not warm_kernel.suits([plain, setting])

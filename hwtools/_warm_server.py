@@ -1,0 +1,167 @@
+"""The warm fork server (see ``hwtools.warm``, the grader's side): imports the heavy libraries
+once, then forks a child per request, which sets itself up like a fresh sandboxed process and
+runs ``python -m MODULE ARGS``. Started as ``python -I -m hwtools._warm_server FD GRADER_PID``.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import signal
+import socket
+import sys
+
+from hwtools.warm import CHANNEL_VARIABLE
+
+# What the grading processes import; each costs a fresh interpreter seconds. Missing ones are skipped.
+PRELOAD = ("numpy", "pandas", "scipy.stats", "sklearn.metrics", "sklearn.model_selection", "sklearn.preprocessing",
+           "PIL.Image", "matplotlib.pyplot", "tensorflow", "keras", "keras_tuner", "torch", "pytest", "nbformat",
+           "jupyter_client", "nbconvert", "nbgrader.apps", "nbgrader.converters", "nbgrader.preprocessors",
+           "ipykernel.kernelapp")
+
+
+def _preload() -> None:
+    # unused by notebook schemas and ~1.2 s to compile (see execute_submission.main)
+    sys.modules.setdefault("rfc3987_syntax", None)
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception as err:  # a course without one of them grades without it
+            print(f"hwtools.warm: not preloaded {name}: {err}", file=sys.stderr)
+
+
+def _die_with(parent: int) -> None:
+    """PR_SET_PDEATHSIG: SIGKILL when ``parent`` (the grader, or the server) dies."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before we asked
+        os._exit(1)
+
+
+def _child(request: dict, fds: list[int], closing: list[int]) -> None:
+    """In the forked child: become the requested process; never returns."""
+    code = 1
+    try:
+        for fd in closing:
+            os.close(fd)
+        for target, fd in enumerate(fds[:3]):
+            os.dup2(fd, target)
+        for fd in set(fds):
+            if fd > 2:
+                os.close(fd)
+        os.chdir(request["cwd"])
+        if request["setup"] is not None:
+            request["setup"]()  # the sandbox: control group, namespaces, rlimits, session
+        else:
+            os.setsid()
+        _die_with(request["server"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        if request.get("channel") is not None:
+            os.environ[CHANNEL_VARIABLE] = f"{request['channel']}:{os.getpid()}"
+        import tempfile
+
+        tempfile.tempdir = None  # the child's own TMPDIR, not the one the server may have looked up
+        import runpy
+
+        sys.argv = [request["module"], *request["args"]]
+        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
+        code = 0
+    except SystemExit as exit_:
+        if exit_.code is None or isinstance(exit_.code, int):
+            code = exit_.code or 0
+        else:
+            print(exit_.code, file=sys.stderr)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        os._exit(code)
+
+
+def _reap(children: dict[int, tuple[int, int]]) -> None:
+    while children:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        fd, _ = children.pop(pid, (None, None))
+        if fd is None:
+            continue
+        try:
+            os.write(fd, str(os.waitstatus_to_exitcode(status)).encode())
+        except OSError:  # whoever asked for it is gone
+            pass
+        os.close(fd)
+
+
+def serve(grader: socket.socket) -> None:
+    """Fork a child per request; report each child's exit code on its own status pipe. A
+    child that runs grader code (no sandbox: a hidden suite) gets a channel of its own, so the
+    student workers it starts are forked warm too; sandboxed children get none."""
+    _preload()
+    children: dict[int, tuple[int, int]] = {}  # pid -> (write end of its status pipe, channel that asked)
+    channels = {grader.fileno(): grader}
+    while True:
+        _reap(children)
+        for channel in select.select(list(channels.values()), [], [], 0.05)[0]:
+            try:
+                data, fds, _, _ = socket.recv_fds(channel, 1 << 20, 4)
+            except OSError:
+                data = b""
+            if not data and channel is grader:
+                _kill(children)  # the grader is gone: nothing it started may go on
+                return
+            if not data:  # a hidden suite ended: so do the student workers it left running
+                _kill(children, channel.fileno())
+                channels.pop(channel.fileno()).close()
+                continue
+            request = dict(pickle.loads(data), server=os.getpid())
+            own = theirs = None
+            if request["setup"] is None:
+                own, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                request["channel"] = theirs.fileno()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _child(request, fds, [*channels, *(fd for fd, _ in children.values()),
+                                      *([own.fileno()] if own else [])])
+            for fd in set(fds[:3]):
+                os.close(fd)
+            children[pid] = (fds[3], channel.fileno())
+            if own is not None:
+                theirs.close()
+                channels[own.fileno()] = own
+            channel.send(str(pid).encode())
+
+
+def _kill(children: dict[int, tuple[int, int]], channel: int | None = None) -> None:
+    """Kill the sessions of the children (those asked for on ``channel``)."""
+    for pid, (_, asked_on) in children.items():
+        if channel is not None and asked_on != channel:
+            continue
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def main() -> None:
+    _die_with(int(sys.argv[2]))
+    serve(socket.socket(fileno=int(sys.argv[1])))
+
+
+if __name__ == "__main__":
+    main()
