@@ -75,9 +75,9 @@ def bare_seconds(course, assignment: str, student: str, scratch: Path) -> float:
 
 
 def preload_seconds() -> float:
-    """What a worker's warm fork server spends importing, once (hwtools.warm)."""
+    """What a worker's warm fork server spends importing, once (hwtools._warm_server)."""
     started = time.monotonic()
-    subprocess.run([sys.executable, "-I", "-c", "from hwtools import warm; warm._preload()"], check=True,
+    subprocess.run([sys.executable, "-I", "-c", "from hwtools import _warm_server; _warm_server._preload()"], check=True,
                    capture_output=True, env=dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg"))
     return time.monotonic() - started
 
