@@ -146,10 +146,14 @@ from hwtools import warm
 from hwtools.student import StudentModule
 
 def test_student_workers_of_a_hidden_suite_are_forked_by_the_same_server(tmp_path):
-    (tmp_path / "m.py").write_text("x = 1\\n")
+    (tmp_path / "m.py").write_text(
+        "import sys\\nx = 1\\n"
+        "def loaded():\\n    return [getattr(m, '__file__', None) or '' for m in list(sys.modules.values())]\\n")
     with StudentModule(tmp_path / "m.py") as module:
         assert module.get("x") == 1
         assert isinstance(module._process, warm.WarmProcess)
+        # forked from the server, not from this suite: nothing of the suite is in its memory
+        assert __file__ not in module.call("loaded").value
     assert list(warm._servers) == [("given",)]  # no server of its own
 '''
 
