@@ -41,34 +41,24 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _child(request: dict, fds: list[int], closing: list[int]) -> None:
-    """In the forked child: become the requested process; never returns."""
+def take_environment(env: dict) -> None:
+    os.environ.clear()
+    os.environ.update(env)
+    import tempfile
+
+    tempfile.tempdir = None  # the child's own TMPDIR, not the one the server may have looked up
+
+
+def become(module: str, args: list[str], prepare) -> None:
+    """In a forked child: ``prepare()`` it, then run ``python -m module args`` and exit with
+    its code; never returns."""
     code = 1
     try:
-        for fd in closing:
-            os.close(fd)
-        for target, fd in enumerate(fds[:3]):
-            os.dup2(fd, target)
-        for fd in set(fds):
-            if fd > 2:
-                os.close(fd)
-        os.chdir(request["cwd"])
-        if request["setup"] is not None:
-            request["setup"]()  # the sandbox: control group, namespaces, rlimits, session
-        else:
-            os.setsid()
-        _die_with(request["server"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        if request.get("channel") is not None:
-            os.environ[CHANNEL_VARIABLE] = f"{request['channel']}:{os.getpid()}"
-        import tempfile
-
-        tempfile.tempdir = None  # the child's own TMPDIR, not the one the server may have looked up
+        prepare()
         import runpy
 
-        sys.argv = [request["module"], *request["args"]]
-        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
+        sys.argv = [module, *args]
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
         code = 0
     except SystemExit as exit_:
         if exit_.code is None or isinstance(exit_.code, int):
@@ -88,19 +78,48 @@ def _child(request: dict, fds: list[int], closing: list[int]) -> None:
         os._exit(code)
 
 
-def _reap(children: dict[int, tuple[int, int]]) -> None:
-    while children:
+def _child(request: dict, fds: list[int], closing: list[int]) -> None:
+    """In the forked child: become the requested process; never returns."""
+    def prepare() -> None:
+        for fd in closing:
+            os.close(fd)
+        for target, fd in enumerate(fds[:3]):
+            os.dup2(fd, target)
+        for fd in set(fds):
+            if fd > 2:
+                os.close(fd)
+        os.chdir(request["cwd"])
+        if request["setup"] is not None:
+            request["setup"]()  # the sandbox: control group, namespaces, rlimits, session
+        else:
+            os.setsid()
+        _die_with(request["server"])
+        take_environment(request["env"])
+        if request.get("channel") is not None:
+            os.environ[CHANNEL_VARIABLE] = f"{request['channel']}:{os.getpid()}"
+
+    become(request["module"], request["args"], prepare)
+
+
+def reaped():
+    """(pid, exit code) of each child that has ended, without waiting for the others."""
+    while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        yield pid, os.waitstatus_to_exitcode(status)
+
+
+def _reap(children: dict[int, tuple[int, int]]) -> None:
+    for pid, code in reaped():
         fd, _ = children.pop(pid, (None, None))
         if fd is None:
             continue
         try:
-            os.write(fd, str(os.waitstatus_to_exitcode(status)).encode())
+            os.write(fd, str(code).encode())
         except OSError:  # whoever asked for it is gone
             pass
         os.close(fd)

@@ -36,8 +36,9 @@ def suits(notebooks: list[Path]) -> bool:
 # helper side ------------------------------------------------------------------------------
 def _kernel(request: dict, started: int) -> None:
     """In the forked kernel: become ``python -m ipykernel_launcher ARGS``; never returns."""
-    code = 1
-    try:
+    from hwtools._warm_server import become, take_environment
+
+    def prepare() -> None:
         os.setsid()
         os.write(started, b"1")
         os.close(started)
@@ -45,52 +46,28 @@ def _kernel(request: dict, started: int) -> None:
         os.dup2(null, 0)
         os.close(null)
         os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
+        take_environment(request["env"])
         os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-        import tempfile
-
-        tempfile.tempdir = None
         if "matplotlib" in sys.modules:  # imported under the server's backend: take the kernel's
             sys.modules["matplotlib"].rcParams["backend"] = os.environ["MPLBACKEND"]
         # the notebook's folder, where IPython puts it (its own init_path skips it: the server runs with -I)
         index = next((i for i, path in enumerate(sys.path)
                       if os.path.basename(path) in ("site-packages", "dist-packages")), 0)
         sys.path.insert(index, "")
-        import runpy
 
-        sys.argv = [KERNEL_MODULE, *request["args"]]
-        runpy.run_module(KERNEL_MODULE, run_name="__main__", alter_sys=True)
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 1
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:
-                pass
-        os._exit(code)
+    become(KERNEL_MODULE, request["args"], prepare)
 
 
 def _serve(channel: socket.socket) -> None:
     """Fork a kernel per request; report each one's pid, and its exit code when it ends."""
+    from hwtools._warm_server import reaped
+
     children: set[int] = set()
     buffer = b""
     while True:
-        while children:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
+        for pid, code in reaped():
             children.discard(pid)
-            channel.sendall(json.dumps({"exit": pid, "code": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+            channel.sendall(json.dumps({"exit": pid, "code": code}).encode() + b"\n")
         if not select.select([channel], [], [], 0.05)[0]:
             continue
         chunk = channel.recv(1 << 20)
