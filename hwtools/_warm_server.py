@@ -125,16 +125,21 @@ def _reap(children: dict[int, tuple[int, int]]) -> None:
         os.close(fd)
 
 
-def serve(grader: socket.socket) -> None:
+def serve(grader: socket.socket, listener: socket.socket | None = None) -> None:
     """Fork a child per request; report each child's exit code on its own status pipe. A
     child that runs grader code (no sandbox: a hidden suite) gets a channel of its own, so the
-    student workers it starts are forked warm too; sandboxed children get none."""
+    student workers it starts are forked warm too; sandboxed children get none. With a
+    ``listener``, the machine's other grading processes (a LocalCluster's workers) connect too."""
     _preload()
     children: dict[int, tuple[int, int]] = {}  # pid -> (write end of its status pipe, channel that asked)
     channels = {grader.fileno(): grader}
     while True:
         _reap(children)
-        for channel in select.select(list(channels.values()), [], [], 0.05)[0]:
+        for channel in select.select([*channels.values(), *([listener] if listener else [])], [], [], 0.05)[0]:
+            if channel is listener:
+                connection, _ = listener.accept()
+                channels[connection.fileno()] = connection
+                continue
             try:
                 data, fds, _, _ = socket.recv_fds(channel, 1 << 20, 4)
             except OSError:
@@ -179,7 +184,13 @@ def _kill(children: dict[int, tuple[int, int]], channel: int | None = None) -> N
 
 def main() -> None:
     _die_with(int(sys.argv[2]))
-    serve(socket.socket(fileno=int(sys.argv[1])))
+    listener = None
+    if len(sys.argv) > 3:  # a path in the grader's private scratch folder, which every sandbox hides
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        listener.bind(sys.argv[3])
+        os.chmod(sys.argv[3], 0o600)
+        listener.listen(64)
+    serve(socket.socket(fileno=int(sys.argv[1])), listener)
 
 
 if __name__ == "__main__":

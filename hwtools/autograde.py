@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from hwtools import gradebook_writer, nbgrader_bridge
+from hwtools import gradebook_writer, nbgrader_bridge, sandbox
 from hwtools.course import Course
 from hwtools.grade import grade_submission, submission_fingerprint
 
@@ -28,8 +28,9 @@ def _cluster(workers: int, scheduler: str | None):
         with Client(scheduler) as client:
             yield client
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      silence_logs=40) as cluster, Client(cluster) as client:
+    with sandbox.shared_warm_server(), LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                    dashboard_address=":0", silence_logs=40) as cluster, \
+            Client(cluster) as client:
         yield client
 
 

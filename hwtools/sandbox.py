@@ -5,6 +5,7 @@ the file system, each where the OS allows it.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -166,6 +167,22 @@ def warm_up() -> None:
             warm.prepare(*_warm_server_env())
         except OSError as err:
             _warm_unavailable(str(err))
+
+
+@contextlib.contextmanager
+def shared_warm_server():
+    """While it lasts, grading processes started from here on this machine (a LocalCluster's
+    workers) share one warm server, started now. Only with file-system isolation, which hides
+    its socket (under SCRATCH_ROOT) from every sandbox."""
+    if not warm.enabled() or isolation_problem(True, True) is not None:
+        yield
+        return
+    value = os.environ[warm.SHARED_VARIABLE] = warm.share(*_warm_server_env())
+    try:
+        yield
+    finally:
+        os.environ.pop(warm.SHARED_VARIABLE, None)
+        warm.stop_sharing(value)
 
 
 def start_module(module: str, args: list, *, cwd: Path, env: dict, setup=None, **streams):

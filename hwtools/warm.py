@@ -25,6 +25,7 @@ import threading
 
 START_TIMEOUT_S = 600
 CHANNEL_VARIABLE = "HW_WARM_CHANNEL"  # "fd:pid": the server's channel given to that process
+SHARED_VARIABLE = "HW_WARM_SOCKET"  # "path#digest": a server shared by this machine's graders
 
 
 def enabled() -> bool:
@@ -93,10 +94,10 @@ class _Channel:
 
 
 class _Server(_Channel):
-    def __init__(self, env: dict, cwd: str):
+    def __init__(self, env: dict, cwd: str, listen: str | None = None):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen([sys.executable, "-I", "-m", "hwtools._warm_server", str(theirs.fileno()),
-                                         str(os.getpid())],
+                                         str(os.getpid()), *([listen] if listen else [])],
                                         pass_fds=[theirs.fileno()], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         theirs.close()
@@ -124,21 +125,66 @@ def _server(env: dict, cwd: str) -> _Channel:
     own server, started on first use; a new one when the variables libraries read on import
     change (HW_MODE, KERAS_BACKEND, ...) or the old one died."""
     fd, _, owner = os.environ.get(CHANNEL_VARIABLE, "").partition(":")
-    key = ("given",) if owner == str(os.getpid()) else \
-        tuple(sorted((k, v) for k, v in env.items() if k not in ("HOME", "TMPDIR")))
+    path, _, digest = os.environ.get(SHARED_VARIABLE, "").rpartition("#")
+    key = _key(env)
+    if owner == str(os.getpid()):
+        key = ("given",)
+    elif path and digest == _digest(key) and os.path.exists(path):
+        key = ("shared", path)
     with _lock:
         server = _servers.get(key)
         if server is not None and server.alive():
             return server
-        if key == ("given",):
-            server = _servers[key] = _Channel(socket.socket(fileno=int(fd)))
-            return server
-        for old in _servers.values():
+        if key[0] in ("given", "shared"):
+            try:
+                server = _Channel(socket.socket(fileno=int(fd)) if key[0] == "given" else _connect(path))
+                _servers[key] = server
+                return server
+            except OSError:  # the shared server is gone: this process starts its own
+                key = _key(env)
+        for name in [k for k in _servers if k[0] not in ("listening", "shared")]:
+            old = _servers.pop(name)
             if old.owner == os.getpid():
                 old.close()
-        _servers.clear()
         server = _servers[key] = _Server(env, cwd)
         return server
+
+
+def _key(env: dict) -> tuple:
+    return tuple(sorted((k, v) for k, v in env.items() if k not in ("HOME", "TMPDIR")))
+
+
+def _digest(key: tuple) -> str:
+    import hashlib
+
+    return hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+
+
+def _connect(path: str) -> socket.socket:
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    connection.connect(path)
+    return connection
+
+
+def share(server_env: dict, server_cwd: str) -> str:
+    """Start a server that the machine's other grading processes started after this call (a
+    LocalCluster's workers, which inherit the environment) connect to instead of starting their
+    own: one set of imports, and they happen while the cluster starts. Returns the value of
+    SHARED_VARIABLE to set; ``shutdown`` ends it."""
+    path = os.path.join(f"{server_cwd}-shared", "server.sock")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with _lock:
+        _servers[("listening", path)] = _Server(server_env, os.path.dirname(path), listen=path)
+    return f"{path}#{_digest(_key(server_env))}"
+
+
+def stop_sharing(value: str) -> None:
+    path = value.rpartition("#")[0]
+    with _lock:
+        for key in (("shared", path), ("listening", path)):
+            server = _servers.pop(key, None)
+            if server is not None and server.owner == os.getpid():
+                server.close()
 
 
 def prepare(server_env: dict, server_cwd: str) -> None:
@@ -190,11 +236,15 @@ def popen(module: str, args: list[str], *, cwd, env: dict, setup, server_env: di
         opened.append(write)
         request = {"module": module, "args": [str(a) for a in args], "cwd": str(cwd), "env": env, "setup": setup}
         pid = server.fork(request, [in_fd, out_fd, err_fd, write])
-    except BaseException:
+    except BaseException as err:
         for stream in stdin_ends + stdout_ends:
             stream.close()
         if status is not None:
             os.close(status)
+        if isinstance(err, OSError):
+            with _lock:  # the next call starts or finds a live server
+                for key in [k for k, v in _servers.items() if v is server]:
+                    del _servers[key]
         raise
     finally:
         for fd in opened:

@@ -247,3 +247,31 @@ def test_notebooks_that_set_the_environment_get_fresh_kernels(tmp_path):
     plain.write_text('{"cells": [{"source": "import keras"}]}')
     setting.write_text('{"cells": [{"source": "import os\\nos.environ[\\"KERAS_BACKEND\\"] = \\"torch\\"\\nimport keras"}]}')
     assert warm_kernel.suits([plain]) and not warm_kernel.suits([plain, setting])
+
+
+SHARING_GRADER = '''
+import sys
+from pathlib import Path
+from hwtools import warm
+from hwtools.student import StudentModule
+with StudentModule(Path(sys.argv[1])) as module:
+    module.get("x")
+    parent = int(Path(f"/proc/{module._process.pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    print(parent, [key[0] for key in warm._servers], flush=True)
+'''
+
+
+def test_graders_started_while_a_server_is_shared_fork_from_it(tmp_path):
+    (tmp_path / "m.py").write_text("x = 1\n")
+    value = warm.share(*sandbox._warm_server_env())
+    try:
+        shared = warm._servers[("listening", value.rpartition("#")[0])].process.pid
+        for variable, uses_it in ((value, True), (value.rpartition("#")[0] + "#another-environment", False)):
+            done = subprocess.run([sys.executable, "-c", SHARING_GRADER, str(tmp_path / "m.py")], text=True,
+                                  capture_output=True, env=dict(os.environ, **{warm.SHARED_VARIABLE: variable}))
+            parent, kinds = done.stdout.split(" ", 1)
+            assert (int(parent) == shared) == uses_it, done.stderr[-2000:]
+            assert ("'shared'" in kinds) == uses_it  # else it started a server of its own
+    finally:
+        warm.stop_sharing(value)
+    assert not _alive(shared)
