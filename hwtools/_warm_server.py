@@ -78,7 +78,7 @@ def become(module: str, args: list[str], prepare) -> None:
         os._exit(code)
 
 
-def _child(request: dict, fds: list[int], closing: list[int]) -> None:
+def _child(request: dict, fds: list[int], closing: list[int], started: int) -> None:
     """In the forked child: become the requested process; never returns."""
     def prepare() -> None:
         for fd in closing:
@@ -90,9 +90,11 @@ def _child(request: dict, fds: list[int], closing: list[int]) -> None:
                 os.close(fd)
         os.chdir(request["cwd"])
         if request["setup"] is not None:
-            request["setup"]()  # the sandbox: control group, namespaces, rlimits, session
+            request["setup"]()  # the sandbox (control group, namespaces, rlimits) and a session
         else:
             os.setsid()
+        os.write(started, b"1")  # its process group exists: the grader may signal it now
+        os.close(started)
         _die_with(request["server"])
         take_environment(request["env"])
         if request.get("channel") is not None:
@@ -158,10 +160,14 @@ def serve(grader: socket.socket, listener: socket.socket | None = None) -> None:
                 request["channel"] = theirs.fileno()
             sys.stdout.flush()
             sys.stderr.flush()
+            ready, started = os.pipe()
             pid = os.fork()
             if pid == 0:
                 _child(request, fds, [*channels, *(fd for fd, _ in children.values()),
-                                      *([own.fileno()] if own else [])])
+                                      *([own.fileno()] if own else []), ready], started)
+            os.close(started)
+            os.read(ready, 1)  # empty if its setup failed and it exited
+            os.close(ready)
             for fd in set(fds[:3]):
                 os.close(fd)
             children[pid] = (fds[3], channel.fileno())

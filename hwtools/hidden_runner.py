@@ -45,20 +45,11 @@ def run_hidden_suite(course: Course, assignment: str, files_dir: Path, timeout_s
                 status = "ok" if code in (0, 1) else f"hidden suite exited with code {code}"
             except subprocess.TimeoutExpired:
                 status = f"hidden suite timed out after {timeout_s:g} s"
-            _kill_session(process)
+            sandbox.kill_group(process)  # the suite and anything it left running in its session
             output.seek(0)
             log = output.read()[-8000:].decode(errors="replace")
         checks = json.loads(results.read_text())["checks"] if results.is_file() else []
     return {"status": status, "checks": checks, "log": log}
-
-
-def _kill_session(process) -> None:
-    """The suite and anything it left running (its student workers end with it)."""
-    try:
-        os.killpg(process.pid, 9)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()
 
 
 def collected_checks(course: Course, assignment: str) -> list[dict]:

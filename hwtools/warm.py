@@ -1,5 +1,6 @@
-"""Warm processes (the grader's side; the server is ``hwtools._warm_server``): a fork server per grading process that imports the heavy libraries once
-(TensorFlow, Keras, torch, pytest, nbgrader: ~10 s here) and forks a fresh child for every
+"""Warm processes, the grader's side (the server is ``hwtools._warm_server``): a fork server
+per grading process imports the heavy libraries once (TensorFlow, Keras, torch, pytest,
+nbgrader: ~8 s here) and forks a fresh child for every
 sandboxed nbgrader run, student worker and hidden suite. Each of those used to start a new
 interpreter and pay the imports again, two or three times per submission.
 
@@ -33,7 +34,9 @@ def enabled() -> bool:
 
 
 class WarmProcess:
-    """What ``subprocess.Popen`` offers the graders, for a child of the fork server."""
+    """What ``subprocess.Popen`` offers the graders (and jupyter_client), for a child of a fork
+    server."""
+    stderr = None
 
     def __init__(self, pid: int, status_fd: int, stdin=None, stdout=None):
         self.pid, self._status_fd = pid, status_fd
@@ -47,12 +50,11 @@ class WarmProcess:
         text = os.read(self._status_fd, 64).decode()
         os.close(self._status_fd)
         self.returncode = int(text) if text else -signal.SIGKILL  # the server died, and took its children
-        for stream in (self.stdin,):
-            if stream is not None:
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+        if self.stdin is not None:
+            try:
+                self.stdin.close()
+            except OSError:
+                pass
         return True
 
     def poll(self) -> int | None:
@@ -64,11 +66,17 @@ class WarmProcess:
             raise subprocess.TimeoutExpired(f"warm child {self.pid}", timeout)
         return self.returncode
 
-    def kill(self) -> None:
+    def send_signal(self, signum: int) -> None:
         try:
-            os.kill(self.pid, signal.SIGKILL)
+            os.kill(self.pid, signum)
         except ProcessLookupError:
             pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
 
 
 class _Channel:
@@ -170,7 +178,7 @@ def share(server_env: dict, server_cwd: str) -> str:
     """Start a server that the machine's other grading processes started after this call (a
     LocalCluster's workers, which inherit the environment) connect to instead of starting their
     own: one set of imports, and they happen while the cluster starts. Returns the value of
-    SHARED_VARIABLE to set; ``shutdown`` ends it."""
+    SHARED_VARIABLE to set; ``stop_sharing`` ends it."""
     path = os.path.join(f"{server_cwd}-shared", "server.sock")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with _lock:
@@ -221,9 +229,22 @@ def _stream_fd(value, mode: str, parent_ends: list, opened: list, inherit: int, 
 
 
 def popen(module: str, args: list[str], *, cwd, env: dict, setup, server_env: dict, server_cwd: str,
-          stdin=None, stdout=None, stderr=None) -> WarmProcess:
-    """Start ``python -m module args`` as a child of the warm server (see the module docstring)."""
+          **streams) -> WarmProcess:
+    """Start ``python -m module args`` as a child of this process's warm server (see the module
+    docstring)."""
     server = _server(server_env, server_cwd)
+    try:
+        return spawn(server, module, args, cwd=cwd, env=env, setup=setup, **streams)
+    except OSError:
+        with _lock:  # the next call starts or finds a live server
+            for key in [k for k, v in _servers.items() if v is server]:
+                del _servers[key]
+        raise
+
+
+def spawn(server: _Channel, module: str, args: list[str], *, cwd, env: dict, setup,
+          stdin=None, stdout=None, stderr=None) -> WarmProcess:
+    """Start ``python -m module args`` as a child of ``server``."""
     opened: list[int] = []
     stdin_ends: list = []
     stdout_ends: list = []
@@ -236,15 +257,11 @@ def popen(module: str, args: list[str], *, cwd, env: dict, setup, server_env: di
         opened.append(write)
         request = {"module": module, "args": [str(a) for a in args], "cwd": str(cwd), "env": env, "setup": setup}
         pid = server.fork(request, [in_fd, out_fd, err_fd, write])
-    except BaseException as err:
+    except BaseException:
         for stream in stdin_ends + stdout_ends:
             stream.close()
         if status is not None:
             os.close(status)
-        if isinstance(err, OSError):
-            with _lock:  # the next call starts or finds a live server
-                for key in [k for k, v in _servers.items() if v is server]:
-                    del _servers[key]
         raise
     finally:
         for fd in opened:

@@ -225,7 +225,6 @@ def test_notebook_kernels_are_forked_warm(tmp_path):
     assert outputs[1][0]["text"].split() == ["True"] * 4
     assert outputs[2][0]["text"].strip() == "from the notebook folder"
     assert any("image/png" in out.get("data", {}) for out in outputs[3]), outputs[3]
-    assert forker.codes  # the kernel ended, and the helper said so
 '''
 
 
