@@ -13,19 +13,22 @@ import sys
 
 from hwtools.warm import CHANNEL_VARIABLE
 
-# What the grading processes import; each costs a fresh interpreter seconds. Missing ones are skipped.
+# What the grading processes import; each costs a fresh interpreter seconds. Missing ones are
+# skipped. PRELOAD comes before the first fork: what a sandboxed nbgrader run and its kernels
+# use. LATER is imported while the server waits for requests (only hidden suites use it), so the
+# first submissions do not wait for it.
 PRELOAD = ("numpy", "pandas", "scipy.stats", "sklearn.metrics", "sklearn.model_selection", "sklearn.preprocessing",
-           "PIL.Image", "matplotlib.pyplot", "tensorflow", "keras", "keras_tuner", "torch", "pytest", "nbformat",
-           "jupyter_client", "nbconvert", "nbgrader.apps", "nbgrader.converters", "nbgrader.preprocessors",
-           "ipykernel.kernelapp")
+           "PIL.Image", "matplotlib.pyplot", "tensorflow", "keras", "pytest", "nbformat", "jupyter_client", "nbconvert",
+           "nbgrader.apps", "nbgrader.converters", "nbgrader.preprocessors", "ipykernel.kernelapp")
+LATER = ("torch", "keras_tuner")
 
 
-def _preload() -> None:
+def _preload(names=PRELOAD) -> None:
     # unused by notebook schemas and ~1.2 s to compile (see execute_submission.main)
     sys.modules.setdefault("rfc3987_syntax", None)
     import importlib
 
-    for name in PRELOAD:
+    for name in names:
         try:
             importlib.import_module(name)
         except Exception as err:  # a course without one of them grades without it
@@ -127,17 +130,21 @@ def _reap(children: dict[int, tuple[int, int]]) -> None:
         os.close(fd)
 
 
-def serve(grader: socket.socket, listener: socket.socket | None = None) -> None:
+def serve(grader: socket.socket, listener: socket.socket | None = None, later: tuple = ()) -> None:
     """Fork a child per request; report each child's exit code on its own status pipe. A
     child that runs grader code (no sandbox: a hidden suite) gets a channel of its own, so the
     student workers it starts are forked warm too; sandboxed children get none. With a
-    ``listener``, the machine's other grading processes (a LocalCluster's workers) connect too."""
-    _preload()
+    ``listener``, the machine's other grading processes (a LocalCluster's workers) connect too.
+    The modules in ``later`` are imported one at a time whenever no request waits."""
+    later = list(later)
     children: dict[int, tuple[int, int]] = {}  # pid -> (write end of its status pipe, channel that asked)
     channels = {grader.fileno(): grader}
     while True:
         _reap(children)
-        for channel in select.select([*channels.values(), *([listener] if listener else [])], [], [], 0.05)[0]:
+        ready = select.select([*channels.values(), *([listener] if listener else [])], [], [], 0 if later else 0.05)[0]
+        if not ready and later:
+            _preload([later.pop(0)])
+        for channel in ready:
             if channel is listener:
                 connection, _ = listener.accept()
                 channels[connection.fileno()] = connection
@@ -196,7 +203,9 @@ def main() -> None:
         listener.bind(sys.argv[3])
         os.chmod(sys.argv[3], 0o600)
         listener.listen(64)
-    serve(socket.socket(fileno=int(sys.argv[1])), listener)
+    _preload()
+    serve(socket.socket(fileno=int(sys.argv[1])), listener, later=LATER)
+    os._exit(0)  # nothing to save, and finalizing TensorFlow and torch takes seconds
 
 
 if __name__ == "__main__":

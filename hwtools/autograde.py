@@ -21,16 +21,23 @@ from hwtools.grade import grade_submission, submission_fingerprint
 @contextlib.contextmanager
 def _cluster(workers: int, scheduler: str | None):
     """A Dask client: on the given scheduler, or on a LocalCluster of ``workers`` processes
-    (one thread each: every submission runs single-threaded in its sandbox), closed after."""
+    (one thread each: every submission runs single-threaded in its sandbox), closed after.
+
+    The LocalCluster's workers are forks of this process, which has the grading code and
+    nbgrader's converters (for the feedback pages) imported: a fresh interpreter per worker
+    costs ~2 s of CPU, spent while the warm server imports on the same cores."""
+    import dask
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
         with Client(scheduler) as client:
             yield client
         return
-    with sandbox.shared_warm_server(), LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                    dashboard_address=":0", silence_logs=40) as cluster, \
-            Client(cluster) as client:
+    import nbgrader.apps  # noqa: F401  (inherited by the workers)
+
+    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                         silence_logs=40) as cluster, Client(cluster) as client:
         yield client
 
 
@@ -77,21 +84,32 @@ def autograde(course: Course, assignments: str | list[str], students: list[str] 
     assignments share one cluster, so no worker idles while another assignment's tail runs."""
     assignments = [assignments] if isinstance(assignments, str) else list(assignments)
     jobs, results = [], []
-    for assignment in assignments:
-        _require_release(course, assignment)
-        todo, kept = pending_students(course, assignment, students or course.students(assignment), force)
-        if kept:
-            print(f"{assignment}: {len(kept)} submission(s) unchanged since graded, kept (--force regrades)")
-        jobs += [(assignment, student) for student in todo]
-        results += kept
-    if jobs:
-        with _cluster(min(workers or os.cpu_count() or 1, len(jobs)), scheduler) as client:
-            results += _grade_and_record(course, client, jobs, timeout_s)
-            _feedback_on(client, course, [(r["assignment"], r["student"]) for r in results if r["status"] != "error"])
+    with contextlib.ExitStack() as stack:
+        if scheduler is None:  # started first: its imports overlap with everything up to the first submission
+            stack.enter_context(sandbox.shared_warm_server())
+        for assignment in assignments:
+            _require_release(course, assignment)
+            todo, kept = pending_students(course, assignment, students or course.students(assignment), force)
+            if kept:
+                print(f"{assignment}: {len(kept)} submission(s) unchanged since graded, kept (--force regrades)")
+            jobs += [(assignment, student) for student in todo]
+            results += kept
+        stale = [(r["assignment"], r["student"]) for r in results
+                 if not _feedback_current(course, r["assignment"], r["student"])]
+        if jobs:
+            client = stack.enter_context(_cluster(min(workers or os.cpu_count() or 1, len(jobs)), scheduler))
+            feedback = {pair: _submit_feedback(client, course, *pair) for pair in stale}
+            results += _grade_and_record(course, client, jobs, timeout_s, feedback)
+            _report_feedback(feedback)
+        else:
+            for assignment in assignments:
+                generate_feedback(course, assignment, [student for a, student in stale if a == assignment])
     return sorted(results, key=lambda r: (assignments.index(r["assignment"]), r["student"]))
 
 
-def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s) -> list[dict]:
+def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s, feedback: dict) -> list[dict]:
+    """Grade on the workers, record here one at a time; each recorded submission's feedback
+    page is written on a worker at once (ahead of the grading still queued), into ``feedback``."""
     from dask.distributed import as_completed
 
     results, failed, started = [], 0, time.monotonic()
@@ -109,6 +127,7 @@ def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s) ->
                           "reason": f"grader error: {type(err).__name__}: {err}"}
             if result["status"] in ("graded", "failed"):
                 gradebook_writer.record_result(course, result, gradebook)
+                feedback[(assignment, student)] = _submit_feedback(client, course, assignment, student)
             failed += result["status"] != "graded"
             results.append(result)
             _progress(len(results), failed, len(jobs), started, result)
@@ -116,15 +135,30 @@ def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s) ->
 
 
 def feedback_page(root: str, assignment: str, student: str) -> str:
-    """Write one feedback page with nbgrader (runs on a worker: the gradebook is only read
-    here, after every grade is recorded); '' or nbgrader's error."""
+    """Write one submission's feedback pages with nbgrader (on a worker, once its grade is
+    recorded: the gradebook is only read here); '' or nbgrader's error."""
     result = nbgrader_bridge.api(Path(root)).generate_feedback(assignment, student, force=True)
     return "" if result.get("success") else (result.get("error") or "failed")[-300:]
 
 
-def _feedback_on(client, course: Course, pairs: list[tuple[str, str]]) -> None:
-    futures = [client.submit(feedback_page, str(course.root), a, s, pure=False) for a, s in pairs]
-    for (assignment, student), error in zip(pairs, client.gather(futures)):
+def _submit_feedback(client, course: Course, assignment: str, student: str):
+    return client.submit(feedback_page, str(course.root), assignment, student, pure=False, priority=1)
+
+
+def _feedback_current(course: Course, assignment: str, student: str) -> bool:
+    """A recorded submission's feedback is at least as new as its record (a run interrupted
+    between the two leaves it stale, and the next run writes it)."""
+    state = gradebook_writer.state_path(course, assignment, student)
+    pages = list((course.feedback / student / assignment).glob("*.html"))
+    return state.is_file() and bool(pages) and min(p.stat().st_mtime for p in pages) >= state.stat().st_mtime
+
+
+def _report_feedback(feedback: dict) -> None:
+    for (assignment, student), future in feedback.items():
+        try:
+            error = future.result()
+        except Exception as err:
+            error = f"{type(err).__name__}: {err}"
         if error:
             print(f"feedback for {student} ({assignment}) failed: {error}", file=sys.stderr)
 

@@ -117,8 +117,8 @@ class _Server(_Channel):
 
     def close(self) -> None:
         self.channel.close()
-        try:
-            self.process.wait(timeout=5)
+        try:  # it kills its children and exits at once, unless it is still importing
+            self.process.wait(timeout=1)
         except subprocess.TimeoutExpired:
             self.process.kill()
         shutil.rmtree(self.cwd, ignore_errors=True)

@@ -51,6 +51,8 @@ def test_kill_9_mid_run_then_resume(class_course):
     assert f"grading {4 - len(recorded)} submission(s)" in done.stdout
     assert scores(class_course) == EXPECTED
     assert "student" in done.stdout and "alice_correct" in done.stdout  # the summary table
+    for student in EXPECTED:  # also those recorded by the killed run, whose pages it may not have written
+        assert (class_course.feedback / student / "batchnorm" / "batchnorm.html").is_file(), student
 
 
 def test_a_separate_dask_scheduler_and_worker_give_the_same_scores(class_course, tmp_path):
@@ -81,6 +83,10 @@ def test_a_separate_dask_scheduler_and_worker_give_the_same_scores(class_course,
 
 
 def test_assignments_of_one_run_share_the_cluster_and_all_get_feedback(tmp_path, capsys):
+    """Feedback for every graded submission; a rerun that grades nothing writes only the pages
+    that are missing (a run killed between recording a grade and its page leaves one so)."""
+    import shutil
+
     from conftest import submit_source_solution
 
     course = copy_course(tmp_path / "course")
@@ -95,3 +101,11 @@ def test_assignments_of_one_run_share_the_cluster_and_all_get_feedback(tmp_path,
     for assignment in ("batchnorm", "cnn_arithmetic"):
         page = (course.feedback / "reference_solution" / assignment / f"{assignment}.ipynb").with_suffix(".html")
         assert page.is_file() and "Hidden tests" in page.read_text()
+
+    kept = {page: page.stat().st_mtime_ns for page in (course.feedback / "reference_solution").rglob("*.html")
+            if "cnn_arithmetic" in page.parts}
+    shutil.rmtree(course.feedback / "reference_solution" / "batchnorm")
+    again = autograde(course, ["cnn_arithmetic", "batchnorm"], workers=2)
+    assert all(r.get("skipped") for r in again), again
+    assert "Hidden tests" in (course.feedback / "reference_solution" / "batchnorm" / "batchnorm.html").read_text()
+    assert kept and {page: page.stat().st_mtime_ns for page in kept} == kept
