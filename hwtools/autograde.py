@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -115,8 +116,10 @@ def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s, fe
     results, failed, started = [], 0, time.monotonic()
     named = sorted({a for a, _ in jobs}, key=[a for a, _ in jobs].index)
     print(f"{', '.join(named)}: grading {len(jobs)} submission(s)", flush=True)
-    futures = {client.submit(grade_submission, str(course.root), assignment, student, timeout_s, pure=False):
-               (assignment, student) for assignment, student in jobs}
+    expected = expected_seconds(course, jobs)
+    futures = {client.submit(grade_submission, str(course.root), assignment, student, timeout_s, pure=False,
+                             priority=expected[(assignment, student)]): (assignment, student)
+               for assignment, student in jobs}
     with gradebook_writer.open_gradebook(course) as gradebook:
         for future in as_completed(futures):
             assignment, student = futures[future]
@@ -141,8 +144,26 @@ def feedback_page(root: str, assignment: str, student: str) -> str:
     return "" if result.get("success") else (result.get("error") or "failed")[-300:]
 
 
+def expected_seconds(course: Course, jobs: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """How long each submission should take: its own time when it was last graded, else the
+    median time of its assignment's graded submissions, else 0. Submitted as the tasks'
+    priorities, so the longest start first and no worker is left with a long one at the end
+    while the others idle."""
+    def seconds(assignment: str, student: str) -> float | None:
+        return (gradebook_writer.recorded_state(course, assignment, student) or {}).get("seconds")
+
+    medians = {}
+    for assignment in {a for a, _ in jobs}:
+        times = [t for t in (seconds(assignment, s) for s in course.students(assignment)) if t]
+        medians[assignment] = statistics.median(times) if times else 0
+    return {(a, s): round(seconds(a, s) or medians[a]) for a, s in jobs}
+
+
+FEEDBACK_PRIORITY = 10 ** 9  # ahead of every submission still queued (priorities are expected seconds)
+
+
 def _submit_feedback(client, course: Course, assignment: str, student: str):
-    return client.submit(feedback_page, str(course.root), assignment, student, pure=False, priority=1)
+    return client.submit(feedback_page, str(course.root), assignment, student, pure=False, priority=FEEDBACK_PRIORITY)
 
 
 def _feedback_current(course: Course, assignment: str, student: str) -> bool:

@@ -174,8 +174,8 @@ def shared_warm_server():
     """While it lasts, grading processes started from here on this machine (a LocalCluster's
     workers) share one warm server, started now. Only with file-system isolation, which hides
     its socket (under SCRATCH_ROOT) from every sandbox."""
-    if not warm.enabled() or isolation_problem(True, True) is not None:
-        yield
+    if not warm.enabled() or isolation_problem(True, True) is not None or os.environ.get(warm.SHARED_VARIABLE):
+        yield  # (or one is shared already: started by the command line before its imports)
         return
     value = os.environ[warm.SHARED_VARIABLE] = warm.share(*_warm_server_env())
     try:

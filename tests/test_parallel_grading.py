@@ -109,3 +109,28 @@ def test_assignments_of_one_run_share_the_cluster_and_all_get_feedback(tmp_path,
     assert all(r.get("skipped") for r in again), again
     assert "Hidden tests" in (course.feedback / "reference_solution" / "batchnorm" / "batchnorm.html").read_text()
     assert kept and {page: page.stat().st_mtime_ns for page in kept} == kept
+
+
+def test_the_longest_submissions_are_queued_first(tmp_path):
+    """Each task's priority is its expected time: its own last grading time, else its
+    assignment's median, else 0 (nothing known: the order of submission)."""
+    import json
+
+    from hwtools.autograde import FEEDBACK_PRIORITY, expected_seconds
+    from hwtools.gradebook_writer import state_path
+
+    course = copy_course(tmp_path / "course")
+    for student in ("ann", "ben", "cid", "dot"):
+        for assignment in ("batchnorm", "gradcam"):
+            course.submission_dir(student, assignment).mkdir(parents=True)
+    for (assignment, student), seconds in {("gradcam", "ann"): 14.0, ("gradcam", "ben"): 11.0,
+                                           ("gradcam", "dot"): 1800.0, ("batchnorm", "ann"): 2.0}.items():
+        path = state_path(course, assignment, student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"seconds": seconds}))
+    jobs = [("batchnorm", "ann"), ("batchnorm", "ben"), ("gradcam", "cid"), ("gradcam", "ann"), ("gradcam", "dot")]
+    expected = expected_seconds(course, jobs)
+    assert expected == {("batchnorm", "ann"): 2, ("batchnorm", "ben"): 2, ("gradcam", "cid"): 14,
+                        ("gradcam", "ann"): 14, ("gradcam", "dot"): 1800}
+    assert expected_seconds(course, [("cnn_arithmetic", "ann")]) == {("cnn_arithmetic", "ann"): 0}
+    assert FEEDBACK_PRIORITY > max(expected.values())
