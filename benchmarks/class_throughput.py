@@ -131,7 +131,7 @@ def main() -> None:
           f"target >= 1.9x); hw also runs the hidden suites and writes feedback, nbgrader does neither")
 
     one = {(r["assignment"], r["student"]): r for r in runs[min(runs)][1]}
-    print("\n2. overhead per submission (1 worker, the last submission of each assignment: the worker's warm "
+    print(f"\n2. overhead per submission ({min(runs)} worker(s), the last submission of each assignment: the warm "
           "server has started) over bare execution of the same notebook:")
     overheads, bares = [], []
     for assignment, student in jobs[-len(assignments):]:  # one of each assignment
