@@ -134,6 +134,9 @@ def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s, fe
             failed += result["status"] != "graded"
             results.append(result)
             _progress(len(results), failed, len(jobs), started, result)
+    elapsed = time.monotonic() - started
+    print(f"graded {len(results)} submission(s) in {elapsed:.0f} s ({len(results) / elapsed * 60:.1f} per minute), "
+          f"{failed} not fully graded", flush=True)
     return results
 
 
