@@ -56,9 +56,41 @@ def test_kill_9_mid_run_then_resume(class_course):
         assert (class_course.feedback / student / "batchnorm" / "batchnorm.html").is_file(), student
 
 
+def _warm_servers_under(root: int) -> list[tuple[int, int, list[str]]]:
+    """(pid, parent, argv) of the warm servers among ``root``'s descendants (not their forked
+    children, which keep the server's command line)."""
+    processes = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().decode().split("\0")[:-1]
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        processes[int(entry.name)] = (parent, argv)
+
+    def under(pid: int) -> bool:
+        while pid > 1:
+            if pid == root:
+                return True
+            pid = processes.get(pid, (1, []))[0]
+        return False
+
+    def server(pid: int) -> bool:
+        return "hwtools._warm_server" in processes.get(pid, (0, []))[1]
+
+    return [(pid, parent, argv) for pid, (parent, argv) in processes.items()
+            if server(pid) and not server(parent) and under(pid)]
+
+
 def test_a_separate_dask_scheduler_and_worker_give_the_same_scores(class_course, tmp_path):
-    """`dask scheduler` and `dask worker` as their own processes, as a course would start them."""
+    """`dask scheduler` and `dask worker` as their own processes, as a course would start them;
+    with --preload-nanny hwtools.dask_nanny the worker processes share one warm server, started
+    by the `dask worker` command (where file-system isolation allows sharing)."""
     import json
+
+    from hwtools.sandbox import isolation_problem
 
     dask = str(Path(sys.executable).parent / "dask")
     address_file = tmp_path / "scheduler.json"
@@ -70,17 +102,24 @@ def test_a_separate_dask_scheduler_and_worker_give_the_same_scores(class_course,
             if address_file.is_file() and address_file.read_text().strip():
                 break
             time.sleep(0.5)
-        worker = subprocess.Popen([dask, "worker", "--scheduler-file", str(address_file), "--nworkers", "1",
-                                   "--nthreads", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        worker = subprocess.Popen([dask, "worker", "--scheduler-file", str(address_file), "--nworkers", "2",
+                                   "--nthreads", "1", "--preload-nanny", "hwtools.dask_nanny"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         address = json.loads(address_file.read_text())["address"]
-        results = autograde(class_course, "batchnorm", ["bob_partial"], scheduler=address)
+        results = autograde(class_course, "batchnorm", ["alice_correct", "bob_partial"], scheduler=address)
+        servers = _warm_servers_under(worker.pid)
     finally:
         for process in (worker, scheduler):
             if process is not None:
                 process.terminate()
                 process.wait(timeout=60)
-    assert [(r["student"], r["score"]) for r in results] == [("bob_partial", EXPECTED["bob_partial"])]
-    assert scores(class_course) == {"bob_partial": EXPECTED["bob_partial"]}
+    expected = {s: EXPECTED[s] for s in ("alice_correct", "bob_partial")}
+    assert {r["student"]: r["score"] for r in results} == expected
+    assert scores(class_course) == expected
+    if isolation_problem(True, True) is None:  # one server, the command's, listening for its workers
+        assert [(parent, len(argv)) for _, parent, argv in servers] == [(worker.pid, 7)], servers
+    else:  # each worker process that graded started its own
+        assert servers and all(parent != worker.pid for _, parent, _ in servers), servers
 
 
 def test_assignments_of_one_run_share_the_cluster_and_all_get_feedback(tmp_path, capsys):
