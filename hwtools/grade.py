@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from hwtools import budget, gradebook_writer, hidden_runner, sandbox
+from hwtools import budget, gradebook_writer, hidden_runner, sandbox, warm
 from hwtools.course import Course
 from hwtools.execute_submission import GRADEBOOK, prepare_scratch_course
 
@@ -152,7 +152,7 @@ def _annotate(notebook, reports: dict, note: str | None) -> None:
 def grade_submission(root: str, assignment: str, student: str, timeout_s: float = 1800) -> dict:
     """Grade one submission; returns plain data and the folder of its autograded files."""
     course = Course(Path(root))
-    started = time.monotonic()
+    started, waited = time.monotonic(), warm.waited()
     sandbox.warm_up()  # its imports overlap with preparing the scratch course
     scratch = sandbox.make_scratch(f"grade-{student}-")
     submitted = course.submission_dir(student, assignment)
@@ -174,7 +174,11 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
     if not execution["success"]:
         shutil.copytree(submitted, files_dir, dirs_exist_ok=True) if submitted.is_dir() else files_dir.mkdir()
     hidden = hidden_runner.run_hidden_suite(course, assignment, files_dir, timeout_s)
-    timings = {"execute": round(executed_at - started, 1), "hidden": round(time.monotonic() - executed_at, 1)}
+    # the wait for a warm server still importing is the machine's start, not this submission's
+    # time (which orders the next run's tasks, longest first)
+    server_wait = warm.waited() - waited
+    timings = {"execute": round(executed_at - started, 1), "hidden": round(time.monotonic() - executed_at, 1),
+               "server_wait": round(server_wait, 1)}
     totals = hidden_runner.group_totals(hidden["checks"])
     nb_scores = _nbgrader_scores(course, scratch, assignment, student) if execution["success"] else {}
 
@@ -218,5 +222,5 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
             "max_score": sum(g["max_score"] for g in grades), "manual_pending": manual_max,
             "grades": grades, "checks": hidden["checks"], "hidden_status": hidden["status"],
             "fingerprint": submission_fingerprint(course, assignment, student),
-            "seconds": round(time.monotonic() - started, 1), "timings": timings, "autograded_files": str(output_dir),
+            "seconds": round(time.monotonic() - started - server_wait, 1), "timings": timings, "autograded_files": str(output_dir),
             "scratch": str(scratch)}

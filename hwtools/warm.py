@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 START_TIMEOUT_S = 600
 CHANNEL_VARIABLE = "HW_WARM_CHANNEL"  # "fd:pid": the server's channel given to that process
@@ -89,10 +90,14 @@ class _Channel:
         return self.owner == os.getpid()
 
     def fork(self, request: dict, fds: list[int]) -> int:
+        global _waited
+        started = time.monotonic()
         with self.lock:
             self.channel.settimeout(START_TIMEOUT_S)
             socket.send_fds(self.channel, [pickle.dumps(request)], fds)
             reply = self.channel.recv(64)
+        with _lock:
+            _waited += time.monotonic() - started
         if not reply:
             raise OSError("the warm server ended")
         return int(reply)
@@ -103,6 +108,7 @@ class _Channel:
 
 class _Server(_Channel):
     def __init__(self, env: dict, cwd: str, listen: str | None = None):
+        os.makedirs(cwd, exist_ok=True)  # (a dead server it replaces removed it)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen([sys.executable, "-I", "-m", "hwtools._warm_server", str(theirs.fileno()),
                                          str(os.getpid()), *([listen] if listen else [])],
@@ -126,6 +132,13 @@ class _Server(_Channel):
 
 _servers: dict[tuple, _Server] = {}
 _lock = threading.Lock()
+_waited = 0.0
+
+
+def waited() -> float:
+    """Seconds this process has spent waiting for its servers to fork (a new server answers
+    once its imports are done; then forks take milliseconds)."""
+    return _waited
 
 
 def _server(env: dict, cwd: str) -> _Channel:

@@ -91,8 +91,13 @@ def test_a_dead_server_is_replaced(tmp_path):
     for server in list(warm._servers.values()):
         server.process.kill()
         server.process.wait()
+    waited = warm.waited()
     with _module(tmp_path) as probe:
         assert probe.call("temp_dir").value == str(probe.workspace.parent)
+        assert isinstance(probe._process, warm.WarmProcess)  # forked by a new server at once
+    # the first fork waited for the new server's imports (seconds), which grading does not count
+    # as the submission's own time (hwtools.grade)
+    assert warm.waited() - waited > 1.0
 
 
 def test_without_warm_processes_the_child_is_a_fresh_interpreter(tmp_path, monkeypatch):
