@@ -21,7 +21,9 @@ PRELOAD = ("numpy", "pandas", "scipy.stats", "sklearn.metrics", "sklearn.model_s
            "PIL.Image", "matplotlib.pyplot", "tensorflow", "keras", "pytest", "nbformat", "jupyter_client", "nbconvert",
            "nbgrader.apps", "nbgrader.converters", "nbgrader.preprocessors", "ipykernel.kernelapp",
            "ipykernel.ipkernel", "ipykernel.debugger")
-LATER = ("torch", "keras_tuner")
+# torch._inductor.config: torch.use_deterministic_algorithms imports it (with torch._dynamo),
+# ~1-2 s that every hidden suite and notebook calling hwtools.seeding.seed_everything paid.
+LATER = ("torch", "torch._inductor.config", "keras_tuner")
 
 
 def _preload(names=PRELOAD) -> None:
