@@ -21,7 +21,7 @@ from hwtools.grade import grade_submission, submission_fingerprint
 
 @contextlib.contextmanager
 def _cluster(workers: int, scheduler: str | None):
-    """A Dask client: on the given scheduler, or on a LocalCluster of ``workers`` processes
+    """A Dask client: on the given scheduler (address or scheduler file), or on a LocalCluster of ``workers`` processes
     (one thread each: every submission runs single-threaded in its sandbox), closed after.
 
     The LocalCluster's workers are forks of this process, which has the grading code and
@@ -30,8 +30,9 @@ def _cluster(workers: int, scheduler: str | None):
     import dask
     from dask.distributed import Client, LocalCluster
 
-    if scheduler:
-        with Client(scheduler) as client:
+    if scheduler:  # an address, or the file `dask scheduler --scheduler-file` writes
+        where = {"scheduler_file": scheduler} if scheduler.endswith(".json") else {"address": scheduler}
+        with Client(**where) as client:
             yield client
         return
     import nbgrader.apps  # noqa: F401  (inherited by the workers)

@@ -96,7 +96,8 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     grade.add_argument("--students", nargs="+", help="only these students")
     grade.add_argument("--workers", type=int, help="parallel local workers (default: one per core)")
-    grade.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://host:8786")
+    grade.add_argument("--scheduler", help="an existing Dask scheduler: its address, e.g. tcp://host:8786, "
+                       "or the file written by `dask scheduler --scheduler-file FILE.json`")
     grade.add_argument("--force", action="store_true", help="regrade submissions already graded")
     grade.set_defaults(run=cmd_autograde)
     feedback = sub.add_parser("feedback", help="(re)generate feedback HTML, e.g. after manual grading")
