@@ -20,8 +20,6 @@ Usage (figures go to stdout; see benchmarks/RESULTS.md for measured ones):
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
 import shutil
 import statistics
@@ -58,42 +56,11 @@ def run_serial_nbgrader(course, assignments: list[str]) -> float:
     return time.monotonic() - started
 
 
-def run_hw_command(course, assignments: list[str], workers: int) -> float:
-    """``hw autograde A B ... --force`` in the course, as a TA runs it."""
+def run_hw_command(course, assignments: list[str], *options: str) -> float:
+    """``hw autograde A B ... --force OPTIONS`` in the course, as a TA runs it."""
     started = time.monotonic()
-    subprocess.run([str(Path(sys.executable).parent / "hw"), "autograde", *assignments, "--force", "--workers",
-                    str(workers)], cwd=course.root, check=True, capture_output=True)
-    return time.monotonic() - started
-
-
-@contextlib.contextmanager
-def standing_cluster(scratch: Path, workers: int):
-    """``dask scheduler`` and ``dask worker --nworkers N --preload-nanny hwtools.dask_nanny`` on
-    this machine, as a course starts them once for a grading session (README, "A cluster"):
-    the workers' warm server outlives each ``hw autograde --scheduler`` run. Yields the address."""
-    dask = str(Path(sys.executable).parent / "dask")
-    address_file = scratch / "scheduler.json"
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    processes = [subprocess.Popen([dask, "scheduler", "--scheduler-file", str(address_file), "--port", "0",
-                                   "--dashboard-address", ":0"], **quiet)]
-    try:
-        while not (address_file.is_file() and address_file.read_text().strip()):
-            time.sleep(0.2)
-        processes.append(subprocess.Popen([dask, "worker", "--scheduler-file", str(address_file), "--nworkers",
-                                           str(workers), "--nthreads", "1", "--preload-nanny", "hwtools.dask_nanny"],
-                                          **quiet))
-        yield json.loads(address_file.read_text())["address"]
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-            process.wait(timeout=60)
-
-
-def run_hw_scheduler(course, assignments: list[str], address: str) -> float:
-    """``hw autograde A B ... --force --scheduler ADDRESS`` in the course."""
-    started = time.monotonic()
-    subprocess.run([str(Path(sys.executable).parent / "hw"), "autograde", *assignments, "--force", "--scheduler",
-                    address], cwd=course.root, check=True, capture_output=True)
+    subprocess.run([str(Path(sys.executable).parent / "hw"), "autograde", *assignments, "--force", *options],
+                   cwd=course.root, check=True, capture_output=True)
     return time.monotonic() - started
 
 
@@ -147,20 +114,24 @@ def main() -> None:
 
     subprocess.run([sys.executable, "-c", "import tensorflow, torch, keras"], check=True)  # warm the file cache
     ratios, standing_ratios, serial = [], [], None
-    with standing_cluster(scratch, cores) as address:
+    from conftest import dask_processes
+
+    # a standing cluster on this machine, as a course starts one for a grading session
+    with dask_processes(scratch, cores) as (scheduler_file, _):
+        standing = ("--scheduler", str(scheduler_file))
         started = time.monotonic()
-        run_hw_scheduler(course, assignments, address)  # its workers' first run: their server starts
+        run_hw_command(course, assignments, *standing)  # its workers' first run: their server starts
         print(f"standing cluster ({cores} workers, --preload-nanny hwtools.dask_nanny) started and graded the "
               f"class once (untimed below): {time.monotonic() - started:.1f} s", flush=True)
         for round_ in range(1, args.rounds + 1):
             serial = run_serial_nbgrader(course, assignments)
-            hw = run_hw_command(course, assignments, cores)
-            standing = run_hw_scheduler(course, assignments, address)
+            hw = run_hw_command(course, assignments, "--workers", str(cores))
+            on_standing = run_hw_command(course, assignments, *standing)
             ratios.append(serial / hw)
-            standing_ratios.append(serial / standing)
+            standing_ratios.append(serial / on_standing)
             print(f"round {round_}: serial nbgrader autograde {serial:.1f} s ({len(jobs) / serial * 60:.1f}/min), "
                   f"hw autograde ({cores} workers) {hw:.1f} s ({len(jobs) / hw * 60:.1f}/min): {serial / hw:.2f}x, "
-                  f"hw autograde --scheduler (standing cluster) {standing:.1f} s: {serial / standing:.2f}x",
+                  f"hw autograde --scheduler (standing cluster) {on_standing:.1f} s: {serial / on_standing:.2f}x",
                   flush=True)
 
     runs = {}

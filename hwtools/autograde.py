@@ -21,8 +21,9 @@ from hwtools.grade import grade_submission, submission_fingerprint
 
 @contextlib.contextmanager
 def _cluster(workers: int, scheduler: str | None):
-    """A Dask client: on the given scheduler (address or scheduler file), or on a LocalCluster of ``workers`` processes
-    (one thread each: every submission runs single-threaded in its sandbox), closed after.
+    """A Dask client: on the given scheduler (address or scheduler file), or on a LocalCluster
+    of ``workers`` processes (one thread each: every submission runs single-threaded in its
+    sandbox), closed after.
 
     The LocalCluster's workers are forks of this process, which has the grading code and
     nbgrader's converters (for the feedback pages) imported: a fresh interpreter per worker

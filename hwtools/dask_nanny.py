@@ -12,12 +12,9 @@ import contextlib
 
 from hwtools import sandbox
 
-_sharing = contextlib.ExitStack()
-_started = False
+_sharing = contextlib.ExitStack()  # held until this process ends
 
 
 def dask_setup(nanny) -> None:
-    global _started
-    if not _started:  # one server for all the nannies of this process
-        _sharing.enter_context(sandbox.shared_warm_server())
-        _started = True
+    # the first nanny of this process starts the server; for the others, one is shared already
+    _sharing.enter_context(sandbox.shared_warm_server())

@@ -222,5 +222,5 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
             "max_score": sum(g["max_score"] for g in grades), "manual_pending": manual_max,
             "grades": grades, "checks": hidden["checks"], "hidden_status": hidden["status"],
             "fingerprint": submission_fingerprint(course, assignment, student),
-            "seconds": round(time.monotonic() - started - server_wait, 1), "timings": timings, "autograded_files": str(output_dir),
-            "scratch": str(scratch)}
+            "seconds": round(time.monotonic() - started - server_wait, 1), "timings": timings,
+            "autograded_files": str(output_dir), "scratch": str(scratch)}

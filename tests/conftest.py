@@ -2,8 +2,12 @@
 gradebook, submitted/ or feedback/ and do not depend on the working directory."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -41,6 +45,31 @@ def course(tmp_path) -> Course:
 @pytest.fixture(scope="session")
 def session_course(tmp_path_factory) -> Course:
     return copy_course(tmp_path_factory.mktemp("course"))
+
+
+@contextlib.contextmanager
+def dask_processes(folder: Path, workers: int):
+    """``dask scheduler`` and ``dask worker --nworkers N --nthreads 1 --preload-nanny
+    hwtools.dask_nanny`` as their own processes on this machine, as a course starts them
+    (README, "A cluster"). Yields (the scheduler file, the worker command's process)."""
+    dask = str(Path(sys.executable).parent / "dask")
+    scheduler_file = folder / "scheduler.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    processes = [subprocess.Popen([dask, "scheduler", "--scheduler-file", str(scheduler_file), "--port", "0",
+                                   "--dashboard-address", ":0"], **quiet)]
+    try:
+        for _ in range(600):
+            if scheduler_file.is_file() and scheduler_file.read_text().strip():
+                break
+            time.sleep(0.1)
+        processes.append(subprocess.Popen([dask, "worker", "--scheduler-file", str(scheduler_file), "--nworkers",
+                                           str(workers), "--nthreads", "1", "--preload-nanny", "hwtools.dask_nanny"],
+                                          **quiet))
+        yield scheduler_file, processes[-1]
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            process.wait(timeout=60)
 
 
 def fixture_path(*parts: str) -> Path:

@@ -91,30 +91,14 @@ def test_a_separate_dask_scheduler_and_worker_give_the_same_scores(class_course,
     isolation allows sharing)."""
     import json
 
+    from conftest import dask_processes
     from hwtools.sandbox import isolation_problem
 
-    dask = str(Path(sys.executable).parent / "dask")
-    address_file = tmp_path / "scheduler.json"
-    scheduler = subprocess.Popen([dask, "scheduler", "--scheduler-file", str(address_file), "--port", "0",
-                                  "--dashboard-address", ":0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    worker = None
-    try:
-        for _ in range(120):
-            if address_file.is_file() and address_file.read_text().strip():
-                break
-            time.sleep(0.5)
-        worker = subprocess.Popen([dask, "worker", "--scheduler-file", str(address_file), "--nworkers", "2",
-                                   "--nthreads", "1", "--preload-nanny", "hwtools.dask_nanny"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        address = json.loads(address_file.read_text())["address"]
+    with dask_processes(tmp_path, workers=2) as (scheduler_file, worker):
+        address = json.loads(scheduler_file.read_text())["address"]
         results = autograde(class_course, "batchnorm", ["alice_correct"], scheduler=address)
-        results += autograde(class_course, "batchnorm", ["bob_partial"], scheduler=str(address_file))
+        results += autograde(class_course, "batchnorm", ["bob_partial"], scheduler=str(scheduler_file))
         servers = _warm_servers_under(worker.pid)
-    finally:
-        for process in (worker, scheduler):
-            if process is not None:
-                process.terminate()
-                process.wait(timeout=60)
     expected = {s: EXPECTED[s] for s in ("alice_correct", "bob_partial")}
     assert {r["student"]: r["score"] for r in results} == expected
     assert scores(class_course) == expected
