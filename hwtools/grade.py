@@ -1,18 +1,30 @@
 """Grade one submission end to end, without touching anything shared.
 
-1. execute: nbgrader autograde in a sandboxed scratch course (``execute_submission``);
-2. hidden checks: the assignment's hidden suite on the executed files (``hidden_runner``);
-3. merge: nbgrader's scores for its own cells, the hidden suite's for the hidden groups, and
-   the check reports written into the hidden cells' outputs for the feedback.
+1. intake: the submission's regular files and folders, never a link, a pipe or a device
+   (``execute_submission.take_submission``); whatever was left out is named in the result;
+2. execute: nbgrader autograde in a sandboxed scratch course (``execute_submission``), in a
+   folder of the scratch (``box``) that is the only place the sandbox may write;
+3. collect: the executed folder copied out of the box as regular files only, no link followed,
+   each under a size cap; the result folder made fresh outside the box;
+4. hidden checks: the assignment's hidden suite on that copy (``hidden_runner``);
+5. merge: scores of nbgrader's own cells computed here from the executed notebook against the
+   released grade cells (never read from the scratch gradebook, which the kernel can write),
+   each capped at the cell's points; the hidden suite's for the hidden groups; the check reports
+   written into the hidden cells' outputs for the feedback.
 
 The result is plain data plus a folder of autograded files; ``gradebook_writer`` is the
-single writer that records it.
+single writer that records it. ``flags`` lists what a TA should look at: entries left out,
+scores the notebook claimed above a cell's points, grade cells missing or duplicated.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import logging
+import os
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -22,23 +34,41 @@ import nbformat
 
 from hwtools import budget, gradebook_writer, hidden_runner, sandbox, warm
 from hwtools.course import Course
-from hwtools.execute_submission import GRADEBOOK, prepare_scratch_course
+from hwtools.execute_submission import (GRADEBOOK, copy_regular_tree, prepare_scratch_course, read_regular,
+                                        regular_entry, take_submission, walk_regular)
 
 HIDDEN_PREFIX = "hidden_"
 FAILURE_CELL_ID = "hw-autograder-note"
 PROCESS_LIMIT_MESSAGE = ("the notebook tried to run more than {} processes and threads at once (a fork bomb, or "
                          "processes started in a loop) and was stopped")
+RESULT_FILE_BYTES = 50 * 1024 * 1024  # files beside the notebook kept for the feedback
+EXECUTION_JSON_BYTES = 1024 * 1024
+NOTEBOOK_BYTES = 200 * 1024 * 1024
+LOG_TAIL_CHARS = 3000
+log = logging.getLogger(__name__)
 
 
 def submission_fingerprint(course: Course, assignment: str, student: str) -> str:
-    """Changes when the submission, the assignment's source or its hidden suite change."""
+    """Changes when the submission, the assignment's source or its hidden suite change. The
+    submission is read as regular files only (a link is named, never followed)."""
     digest = hashlib.sha256()
-    for base in (course.submission_dir(student, assignment), course.source / assignment,
-                 course.hidden_tests / assignment):
+
+    def add(relative: str, data: bytes) -> None:
+        digest.update(relative.encode() + b"\0" + data + b"\0")
+
+    try:
+        refused = walk_regular(course.root, ("submitted", student, assignment), add)
+    except FileNotFoundError:
+        refused = []
+    except OSError as err:
+        refused = [f"the submission folder: {err}"]
+    for line in refused:
+        digest.update(b"\1" + line.encode() + b"\0")
+    for base in (course.source / assignment, course.hidden_tests / assignment):
         if not base.is_dir():
             continue
         for path in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes() + b"\0")
+            add(str(path.relative_to(base)), path.read_bytes())
     return digest.hexdigest()
 
 
@@ -56,9 +86,13 @@ def _zero_reason(score: float, checks: list[dict]) -> str:
 
 
 def explain_failure(execution: dict, submitted: Path) -> str:
-    """A sentence a student understands for why the notebook could not be graded."""
+    """A sentence a student understands for why the notebook could not be graded (SUBMITTED:
+    the grader's copy of the submission)."""
     text = execution.get("error", "") + execution.get("log", "")
-    if not any(submitted.glob("*.ipynb")):
+    if execution.get("refused"):
+        return execution["refused"]
+    if not any(p.name.endswith(".ipynb") and regular_entry(submitted, p.name) for p in
+               (submitted.iterdir() if submitted.is_dir() and not submitted.is_symlink() else ())):
         return "no notebook was submitted"
     if execution.get("process_limit_hit"):
         return PROCESS_LIMIT_MESSAGE.format(sandbox.Limits().max_tasks)
@@ -73,16 +107,49 @@ def explain_failure(execution: dict, submitted: Path) -> str:
     return f"the notebook could not be run by the autograder: {_last_line(text)}"
 
 
-def _run_execution(course: Course, assignment: str, student: str, scratch: Path, timeout_s: float) -> dict:
-    if not course.submission_dir(student, assignment).is_dir():
-        return {"success": False, "error": "no submission folder", "log": ""}
-    prepare_scratch_course(course.root, assignment, student, scratch)
-    (scratch / "home").mkdir()
-    env = sandbox.scrubbed_env(scratch / "home", dict(sandbox.thread_env(1), HW_MODE=budget.grading_mode()))
-    with (scratch / "execution.log").open("w") as log:
+def _log_tail(path: Path, chars: int = LOG_TAIL_CHARS) -> str:
+    """The end of the grader's log of the sandboxed run (a regular file, opened without
+    following a link; only its tail is read, however long the run made it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return ""
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return ""
+        os.lseek(fd, max(0, info.st_size - 4 * chars), os.SEEK_SET)
+        return os.read(fd, 4 * chars).decode(errors="replace")[-chars:]
+    finally:
+        os.close(fd)
+
+
+def _checked_execution(raw: bytes) -> dict:
+    """execution.json as written in the sandbox: only the expected keys, of the expected types."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return {"success": False, "error": "the grading process left an unreadable execution.json", "log": ""}
+    text = {key: data.get(key) if isinstance(data.get(key), str) else "" for key in ("log", "error")}
+    phases = data.get("phases") if isinstance(data.get("phases"), dict) else {}
+    return {"success": data.get("success") is True, "log": text["log"][-6000:], "error": text["error"][-3000:],
+            "phases": {k: v for k, v in phases.items() if isinstance(k, str) and isinstance(v, (int, float))}}
+
+
+def _run_execution(course: Course, assignment: str, student: str, scratch: Path, box: Path, intake: Path,
+                   timeout_s: float) -> dict:
+    """Run nbgrader on the submission in the sandbox, which may write BOX only; the log file is
+    the grader's, outside it."""
+    prepare_scratch_course(course.root, assignment, student, box, submission=intake)
+    (box / "home").mkdir()
+    env = sandbox.scrubbed_env(box / "home", dict(sandbox.thread_env(1), HW_MODE=budget.grading_mode()))
+    log_path = scratch / "execution.log"
+    with log_path.open("w") as log_file:
         process = sandbox.popen([sys.executable, "-I", "-m", "hwtools.execute_submission", assignment, student,
-                                 str(scratch)], cwd=scratch, writable=scratch, hidden=sandbox.course_secrets(course.root),
-                                limits=sandbox.Limits(), env=env, stdout=log, stderr=subprocess.STDOUT)
+                                 str(box)], cwd=box, writable=box, hidden=sandbox.course_secrets(course.root),
+                                limits=sandbox.Limits(), env=env, stdout=log_file, stderr=subprocess.STDOUT)
         timed_out, too_many, deadline = False, False, time.monotonic() + timeout_s
         while process.poll() is None and not timed_out:
             timed_out = time.monotonic() > deadline
@@ -91,48 +158,110 @@ def _run_execution(course: Course, assignment: str, student: str, scratch: Path,
             time.sleep(0.2)
     too_many = too_many or sandbox.hit_process_limit(process)
     sandbox.kill_group(process)  # anything the kernel left behind
-    path = scratch / "execution.json"
     if timed_out:
         execution = {"success": False, "error": f"Timeout: the submission ran past {timeout_s:g} s in total", "log": ""}
-    elif not path.is_file():
-        execution = {"success": False, "error": f"the grading process ended with code {process.returncode}",
-                     "log": (scratch / "execution.log").read_text(errors="replace")[-3000:]}
     else:
-        execution = json.loads(path.read_text())
+        try:
+            execution = _checked_execution(read_regular(box, "execution.json", EXECUTION_JSON_BYTES))
+        except FileNotFoundError:
+            execution = {"success": False, "error": f"the grading process ended with code {process.returncode}",
+                         "log": _log_tail(log_path)}
+        except OSError as err:
+            execution = {"success": False, "error": f"the grading process's execution.json was refused: {err}",
+                         "log": _log_tail(log_path)}
     execution["process_limit_hit"] = too_many
     return execution
 
 
 def _assignment_cells(course: Course, assignment: str) -> dict:
-    """Grade cells of each notebook (name -> max points, manual?) as released, from the
-    course's gradebook (read only: the submission cannot have touched it)."""
+    """Grade cells of each notebook (name -> max points, manual?, and what nbgrader needs to
+    score them: solution?, locked?, cell type, checksum) as released, from the course's
+    gradebook (read only: the submission cannot have touched it)."""
     cells = {}
     with gradebook_writer.open_gradebook(course) as gb:
         for notebook in gb.find_assignment(assignment).notebooks:
-            cells[notebook.name] = {c.name: {"max_score": c.max_score, "manual": c.cell_type == "markdown"}
-                                    for c in notebook.grade_cells}
+            solutions = {c.name for c in notebook.solution_cells}
+            sources = {c.name: c for c in notebook.source_cells}
+            cells[notebook.name] = {
+                c.name: {"max_score": c.max_score, "manual": c.cell_type == "markdown", "cell_type": c.cell_type,
+                         "solution": c.name in solutions, "locked": bool(getattr(sources.get(c.name), "locked", False)),
+                         "checksum": getattr(sources.get(c.name), "checksum", None)}
+                for c in notebook.grade_cells}
     return cells
 
 
-def _nbgrader_scores(course: Course, scratch: Path, assignment: str, student: str) -> dict:
-    """nbgrader's scores for its own cells, from the scratch gradebook (data only: the scratch
-    folder's config file was writable by the submission, so it is never executed)."""
-    from nbgrader.api import Gradebook
+def _score_cell(cell, name: str, released: dict, where: str, flags: list[str]) -> tuple[float | None, bool]:
+    """nbgrader's rule (``determine_grade``) for one executed grade cell, with the points,
+    type and flags of the released cell, never the notebook's own metadata; capped at 0..max."""
+    from nbgrader.utils import determine_grade
 
-    from hwtools.nbgrader_bridge import course_config
+    maximum = float(released["max_score"])
+    claimed = cell.get("metadata", {}).get("nbgrader", {}).get("points")
+    try:
+        claimed_points = float(claimed)
+    except (TypeError, ValueError):
+        claimed_points = None
+    if claimed_points != maximum:
+        flags.append(f"{where}: grade cell {name} claims {claimed!r} points in the notebook; it is worth {maximum:g}")
+    if cell.get("cell_type") != released["cell_type"]:
+        flags.append(f"{where}: grade cell {name} is a {cell.get('cell_type')} cell; it was released as "
+                     f"{released['cell_type']}; scored 0")
+        return 0.0, False
+    probe = copy.deepcopy(cell)
+    probe["metadata"] = nbformat.from_dict({"nbgrader": {
+        "grade": True, "solution": released["solution"], "locked": released["locked"], "grade_id": name,
+        "points": maximum, "checksum": released["checksum"]}})
+    probe.setdefault("source", "")
+    if probe["cell_type"] == "code":
+        probe.setdefault("outputs", [])
+    try:
+        score, _ = determine_grade(probe, log)
+    except ValueError:  # nbgrader: "partial credit cannot be greater than maximum points for cell"
+        flags.append(f"{where}: grade cell {name} output a score above its {maximum:g} points; capped at {maximum:g}")
+        score = maximum
+    except Exception as err:
+        flags.append(f"{where}: grade cell {name} could not be scored ({type(err).__name__}); scored 0")
+        score = 0.0
+    if score is None:
+        return None, True
+    score = float(score)
+    if not 0 <= score <= maximum:
+        flags.append(f"{where}: grade cell {name} scored {score:g} outside 0..{maximum:g}; capped")
+        score = min(max(score, 0.0), maximum)
+    return score, False
 
-    course_id = course_config(course.root).CourseDirectory.course_id
-    scores = {}
-    with Gradebook(f"sqlite:///{scratch / GRADEBOOK}", course_id) as gb:
-        for notebook in gb.find_submission(assignment, student).notebooks:
-            for grade in notebook.grades:
-                scores[(notebook.name, grade.name)] = (grade.auto_score, grade.needs_manual_grade)
+
+def _notebook_scores(notebook: str, nb, released_cells: dict, flags: list[str]) -> dict:
+    """(notebook, cell) -> (score, needs manual grade) for the released grade cells that
+    nbgrader scores (all but the hidden suite's), from one executed notebook."""
+    scores, where = {}, f"{notebook}.ipynb"
+    by_id: dict[str, list] = {}
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader") if isinstance(cell.get("metadata"), dict) else None
+        if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
+            by_id.setdefault(meta["grade_id"], []).append(cell)
+    for name, released in released_cells.items():
+        if name.startswith(HIDDEN_PREFIX):
+            continue
+        found = by_id.get(name, [])
+        if not found:
+            flags.append(f"{where}: grade cell {name} is missing from the executed notebook; scored 0")
+            scores[(notebook, name)] = (0.0, False)
+            continue
+        if len(found) > 1:
+            flags.append(f"{where}: grade cell {name} appears {len(found)} times; the lowest score counts")
+        results = [_score_cell(cell, name, released, where, flags) for cell in found]
+        if any(score is None for score, _ in results):
+            scores[(notebook, name)] = (None, True)
+        else:
+            scores[(notebook, name)] = (min(score for score, _ in results), False)
     return scores
 
 
-def _readable_notebook(path: Path):
+def _read_notebook(folder: Path, notebook: str):
+    """A notebook of a folder, read as a regular file (no link followed, size capped), or None."""
     try:
-        return nbformat.read(str(path), as_version=4)
+        return nbformat.reads(read_regular(folder, f"{notebook}.ipynb", NOTEBOOK_BYTES).decode(), as_version=4)
     except Exception:
         return None
 
@@ -149,20 +278,69 @@ def _annotate(notebook, reports: dict, note: str | None) -> None:
         notebook.cells.insert(0, cell)
 
 
+def _fresh_folder(path: Path) -> Path:
+    """PATH as a new empty folder made here, whatever stood there (a link is removed, never followed)."""
+    if os.path.lexists(path):
+        if path.is_symlink() or not path.is_dir():
+            path.unlink()
+        else:
+            shutil.rmtree(path)
+    path.mkdir()
+    return path
+
+
+def _keep_for_feedback(files_dir: Path, output_dir: Path) -> None:
+    """The files beside the notebook (not in subfolders, under 50 MB) go with the feedback,
+    read without following links."""
+    for name in sorted(os.listdir(files_dir)):
+        if name.endswith(".ipynb") or not regular_entry(files_dir, name):
+            continue
+        try:
+            data = read_regular(files_dir, name, RESULT_FILE_BYTES - 1)
+        except OSError:
+            continue  # over the size kept for the feedback (the hidden suite still saw it)
+        fd = os.open(output_dir / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+
+
 def grade_submission(root: str, assignment: str, student: str, timeout_s: float = 1800) -> dict:
     """Grade one submission; returns plain data and the folder of its autograded files."""
     course = Course(Path(root))
     started, waited = time.monotonic(), warm.waited()
     sandbox.warm_up()  # its imports overlap with preparing the scratch course
     scratch = sandbox.make_scratch(f"grade-{student}-")
-    submitted = course.submission_dir(student, assignment)
+    box = scratch / "box"  # the only folder the sandboxed run may write
+    box.mkdir()
+    intake = scratch / "submitted-copy"
     cells = _assignment_cells(course, assignment)
-    execution = _run_execution(course, assignment, student, scratch, timeout_s)
+    flags: list[str] = []
+    try:
+        flags += take_submission(course.root, assignment, student, intake)
+    except FileNotFoundError:
+        execution = {"success": False, "error": "no submission folder", "log": ""}
+    except OSError as err:
+        execution = {"success": False, "error": f"the submission folder was refused: {err}", "log": "",
+                     "refused": f"the submission folder was refused: {err}; only regular files and folders are graded"}
+    else:
+        execution = _run_execution(course, assignment, student, scratch, box, intake, timeout_s)
+    if not intake.is_dir():
+        intake.mkdir()
     executed_at = time.monotonic()
-    if execution["success"] and not (scratch / GRADEBOOK).is_file():
+    if execution["success"] and not regular_entry(box, GRADEBOOK):
         execution = {"success": False, "error": "the notebook deleted the autograder's files while it ran", "log": ""}
-    executed_dir = scratch / "course" / "autograded" / student / assignment
-    failure = None if execution["success"] else explain_failure(execution, submitted)
+    files_dir = scratch / "files"  # what the hidden suite and the feedback see: copied out of the box
+    if execution["success"]:
+        try:
+            left_out = copy_regular_tree(box, ("course", "autograded", student, assignment), files_dir)
+            flags += [f"left out of the executed folder: {line}" for line in left_out]
+        except OSError as err:
+            execution = {"success": False, "error": f"the executed folder was refused: {err}", "log": ""}
+    if not execution["success"]:
+        if os.path.lexists(files_dir):
+            shutil.rmtree(files_dir)
+        copy_regular_tree(scratch, ("submitted-copy",), files_dir)
+    failure = None if execution["success"] else explain_failure(execution, intake)
     warning = PROCESS_LIMIT_MESSAGE.format(sandbox.Limits().max_tasks) \
         if execution["success"] and execution.get("process_limit_hit") else None
     if failure:
@@ -170,9 +348,19 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
                 "ran separately and are reported below.")
     else:
         note = warning and f"{warning}; its cells were graded as they ran."
-    files_dir = executed_dir if execution["success"] else scratch / "submitted-copy"
-    if not execution["success"]:
-        shutil.copytree(submitted, files_dir, dirs_exist_ok=True) if submitted.is_dir() else files_dir.mkdir()
+
+    # scores of nbgrader's cells: computed here from the executed notebooks, before the hidden
+    # suite runs; the scratch gradebook (which the kernel can write) is never read
+    executed = {name: _read_notebook(files_dir, name) for name in cells} if execution["success"] else {}
+    nb_scores = {}
+    for notebook, nb in executed.items():
+        if nb is None:
+            flags.append(f"the executed notebook {notebook}.ipynb could not be read")
+        else:
+            nb_scores.update(_notebook_scores(notebook, nb, cells[notebook], flags))
+    output_dir = _fresh_folder(scratch / "result")
+    _keep_for_feedback(files_dir, output_dir)
+
     hidden = hidden_runner.run_hidden_suite(course, assignment, files_dir, timeout_s)
     # the wait for a warm server still importing is the machine's start, not this submission's
     # time (which orders the next run's tasks, longest first)
@@ -180,7 +368,6 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
     timings = {"execute": round(executed_at - started, 1), "hidden": round(time.monotonic() - executed_at, 1),
                "server_wait": round(server_wait, 1)}
     totals = hidden_runner.group_totals(hidden["checks"])
-    nb_scores = _nbgrader_scores(course, scratch, assignment, student) if execution["success"] else {}
 
     grades, reports = [], {}
     for notebook, notebook_cells in cells.items():
@@ -188,39 +375,36 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
             if name.startswith(HIDDEN_PREFIX):
                 total = totals.get(name, {"earned": 0.0, "points": 0.0, "checks": []})
                 reports[name] = hidden_runner.group_report(name, total, cell["max_score"], hidden["status"])
-                score, manual = min(total["earned"], cell["max_score"]), False
+                score, manual = min(max(total["earned"], 0.0), cell["max_score"]), False
             elif (notebook, name) in nb_scores:
                 score, manual = nb_scores[(notebook, name)]
-            elif cell["manual"] and _readable_notebook(submitted / f"{notebook}.ipynb") is not None:
+            elif cell["manual"] and _read_notebook(intake, notebook) is not None:
                 score, manual = None, True  # the notebook could not run, but a TA can read its answers
             else:
                 score, manual = 0.0, False
             grades.append({"notebook": notebook, "name": name, "auto_score": score,
                            "needs_manual_grade": manual, "max_score": cell["max_score"]})
 
-    output_dir = scratch / "result"
+    if flags:
+        flagged = "; ".join(flags)
+        note = f"{note} {flagged}." if note else f"{flagged}."
     for notebook in cells:
-        target = output_dir / f"{notebook}.ipynb"
-        candidates = [executed_dir / f"{notebook}.ipynb", submitted / f"{notebook}.ipynb",
-                      course.release / assignment / f"{notebook}.ipynb"]
-        nb = next((n for n in map(_readable_notebook, candidates) if n is not None), None)
+        nb = executed.get(notebook) or _read_notebook(intake, notebook) \
+            or _read_notebook(course.release / assignment, notebook)
         if nb is None:
             continue
         _annotate(nb, reports, note)
-        output_dir.mkdir(exist_ok=True)
-        nbformat.write(nb, str(target))
-    if files_dir.is_dir():
-        for path in files_dir.iterdir():
-            if path.is_file() and path.suffix != ".ipynb" and path.stat().st_size < 50 * 1024 * 1024:
-                output_dir.mkdir(exist_ok=True)
-                shutil.copy(path, output_dir / path.name)
+        nbformat.write(nb, str(output_dir / f"{notebook}.ipynb"))
 
     score = sum(g["auto_score"] or 0 for g in grades)
     manual_max = sum(g["max_score"] for g in grades if g["needs_manual_grade"])
+    reason = failure or warning or _zero_reason(score, hidden["checks"])
+    if flags:
+        reason = "; ".join([reason, *flags]) if reason else "; ".join(flags)
     return {"student": student, "assignment": assignment, "status": "failed" if failure else "graded",
-            "reason": failure or warning or _zero_reason(score, hidden["checks"]), "score": score,
+            "reason": reason, "score": score,
             "max_score": sum(g["max_score"] for g in grades), "manual_pending": manual_max,
             "grades": grades, "checks": hidden["checks"], "hidden_status": hidden["status"],
             "fingerprint": submission_fingerprint(course, assignment, student),
             "seconds": round(time.monotonic() - started - server_wait, 1), "timings": timings,
-            "autograded_files": str(output_dir), "scratch": str(scratch)}
+            "autograded_files": str(output_dir), "scratch": str(scratch), "flags": flags}
