@@ -56,6 +56,7 @@ c.Autograde.sanitize_preprocessors = [
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "hwtools.sanitize.SanitizeOutputs",  # no student script reaches a TA's browser
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from hwtools import gradebook_writer, nbgrader_bridge, sandbox
 from hwtools.course import Course
 from hwtools.grade import grade_submission, submission_fingerprint
+from hwtools.sanitize import terminal_safe
 
 
 @contextlib.contextmanager
@@ -76,8 +77,8 @@ def _progress(done: int, failed: int, total: int, started: float, latest: dict) 
     eta = elapsed / done * remaining if done else float("nan")
     status = latest["status"] + (f" ({latest['reason']})" if latest.get("reason") else "")
     score = f"{latest['score']:g}/{latest['max_score']:g} " if "score" in latest else ""
-    print(f"[{done}/{total}] {latest['student']} {latest['assignment']}: {score}{status} | done {done}, failed {failed}, "
-          f"remaining {remaining}, eta {eta:.0f} s", flush=True)
+    line = f"[{done}/{total}] {latest['student']} {latest['assignment']}: {score}{status}"
+    print(f"{terminal_safe(line)} | done {done}, failed {failed}, remaining {remaining}, eta {eta:.0f} s", flush=True)
 
 
 def autograde(course: Course, assignments: str | list[str], students: list[str] | None = None, *,
@@ -186,7 +187,7 @@ def _report_feedback(feedback: dict) -> None:
         except Exception as err:
             error = f"{type(err).__name__}: {err}"
         if error:
-            print(f"feedback for {student} ({assignment}) failed: {error}", file=sys.stderr)
+            print(terminal_safe(f"feedback for {student} ({assignment}) failed: {error}"), file=sys.stderr)
 
 
 def generate_feedback(course: Course, assignment: str, students: list[str]) -> None:
@@ -194,10 +195,11 @@ def generate_feedback(course: Course, assignment: str, students: list[str]) -> N
     for student in students:
         error = feedback_page(str(course.root), assignment, student)
         if error:
-            print(f"feedback for {student} failed: {error}", file=sys.stderr)
+            print(terminal_safe(f"feedback for {student} failed: {error}"), file=sys.stderr)
 
 
 def summary_table(results: list[dict]) -> str:
+    """One line per submission for the terminal (what came from a submission made printable)."""
     rows = [("student", "assignment", "score", "time", "status", "reason")]
     for r in results:
         score = f"{r['score']:g}/{r['max_score']:g}" if "score" in r else "-"
@@ -205,5 +207,6 @@ def summary_table(results: list[dict]) -> str:
             score += f" ({r['manual_pending']:g} to grade by hand)"
         rows.append((r["student"], r["assignment"], score, f"{r.get('seconds', 0):.1f}s",
                      r["status"] + (" (kept)" if r.get("skipped") else ""), r.get("reason", "")[:90]))
+    rows = [tuple(terminal_safe(cell) for cell in row) for row in rows]
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hwtools import gradebook_writer
 from hwtools.course import Course
+from hwtools.sanitize import csv_safe
 
 
 def export_grades(course: Course, wide_path: Path, long_path: Path) -> tuple[Path, Path]:
@@ -42,4 +43,5 @@ def _write(path: Path, fields: list[str], rows: list[dict]) -> None:
     with open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
-        writer.writerows(rows)
+        # student ids (and any other text) a spreadsheet would run as formulas are neutralised
+        writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in rows)

@@ -31,6 +31,23 @@ def _timestamp(submitted: Path):
         return None
 
 
+def _sanitize_copy(path: Path) -> None:
+    """The formgrader renders autograded/ to a TA: no student script in it. A notebook that is
+    not one (a corrupt submission) renders nothing and is left as it is."""
+    import nbformat
+
+    from hwtools.sanitize import sanitize_notebook
+
+    if path.is_symlink() or not path.is_file():
+        return
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except Exception:
+        return
+    sanitize_notebook(notebook)
+    nbformat.write(notebook, str(path))
+
+
 def record_result(course: Course, result: dict, gradebook) -> None:
     """Write one result (from ``grade.grade_submission``) into the gradebook and autograded/."""
     assignment, student = result["assignment"], result["student"]
@@ -41,6 +58,8 @@ def record_result(course: Course, result: dict, gradebook) -> None:
     source = Path(result["autograded_files"])
     if source.is_dir():
         shutil.copytree(source, target, dirs_exist_ok=True)
+        for notebook in target.rglob("*.ipynb"):
+            _sanitize_copy(notebook)
 
     gradebook.update_or_create_student(student)
     kwargs = {}
