@@ -101,13 +101,13 @@ def _child(request: dict, fds: list[int], closing: list[int], started: int) -> N
             if fd > 2:
                 os.close(fd)
         os.chdir(request["cwd"])
+        _die_with(request["server"])  # (a sandbox's relay; its PID 1 dies with the relay)
         if request["setup"] is not None:
-            request["setup"]()  # the sandbox (control group, namespaces, rlimits) and a session
+            request["setup"]()  # the sandbox (session, control group, namespaces, rlimits, uid)
         else:
             os.setsid()
         os.write(started, b"1")  # its process group exists: the grader may signal it now
         os.close(started)
-        _die_with(request["server"])
         take_environment(request["env"])
         if request.get("channel") is not None:
             os.environ[CHANNEL_VARIABLE] = f"{request['channel']}:{os.getpid()}"

@@ -90,6 +90,7 @@ def autograde(course: Course, assignments: str | list[str], students: list[str] 
     jobs, results = [], []
     with contextlib.ExitStack() as stack:
         if scheduler is None:  # started first: its imports overlap with everything up to the first submission
+            sandbox.require_sandbox()  # (a cluster's workers refuse each submission themselves)
             stack.enter_context(sandbox.shared_warm_server())
         for assignment in assignments:
             _require_release(course, assignment)

@@ -24,10 +24,21 @@ from hwtools import nbgrader_bridge, warm_kernel
 GRADEBOOK = "scratch-gradebook.db"
 
 
-def _copy_source(root: Path, assignment: str, course: Path) -> None:
+def _copy_source(root: Path, assignment: str, course: Path, for_sandbox: bool = False) -> None:
+    """The course's config and the assignment's source into COURSE. For the sandbox, only what
+    nbgrader autograde copies over the student's files (data files): no notebook and no file
+    kept as the student's (``Autograde.exclude_overwriting``), which hold the solutions."""
     (course / "source").mkdir(parents=True)
     shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
-    shutil.copytree(root / "source" / assignment, course / "source" / assignment)
+    kept = set(nbgrader_bridge.course_config(root).Autograde.exclude_overwriting.get(assignment, [])) \
+        if for_sandbox else set()
+
+    def left_out(folder: str, names: list[str]) -> set[str]:
+        relative = os.path.relpath(folder, root / "source" / assignment)
+        return {n for n in names if for_sandbox and (n.endswith(".ipynb") or os.path.normpath(
+            os.path.join(relative, n)) in kept)}
+
+    shutil.copytree(root / "source" / assignment, course / "source" / assignment, ignore=left_out)
 
 
 def gradebook_template(root: Path, assignment: str) -> Path:
@@ -316,7 +327,7 @@ def prepare_scratch_course(root: Path, assignment: str, student: str, scratch: P
     """SCRATCH/course with the assignment's source and the submission (from SUBMISSION, a copy
     made by ``take_submission``, else taken from the course now), and SCRATCH's gradebook."""
     course = scratch / "course"
-    _copy_source(root, assignment, course)
+    _copy_source(root, assignment, course, for_sandbox=True)
     target = course / "submitted" / student / assignment
     if submission is None:
         take_submission(root, assignment, student, target)

@@ -38,6 +38,7 @@ from hwtools.execute_submission import (GRADEBOOK, copy_regular_tree, prepare_sc
                                         regular_entry, take_submission, walk_regular)
 
 HIDDEN_PREFIX = "hidden_"
+GRADER_PROCESS_ENDED = "the grading process ended with code"
 FAILURE_CELL_ID = "hw-autograder-note"
 PROCESS_LIMIT_MESSAGE = ("the notebook tried to run more than {} processes and threads at once (a fork bomb, or "
                          "processes started in a loop) and was stopped")
@@ -104,6 +105,9 @@ def explain_failure(execution: dict, submitted: Path) -> str:
         return "the notebook file is corrupt (not a valid Jupyter notebook) and could not be opened"
     if "Timeout" in text or "timed out" in text:
         return "the notebook ran past its time limit"
+    if execution.get("error", "").startswith(GRADER_PROCESS_ENDED):
+        return ("the autograder's process running the notebook was killed (a signal sent from the notebook, "
+                "or the memory limit); nothing after that point could run")
     return f"the notebook could not be run by the autograder: {_last_line(text)}"
 
 
@@ -164,7 +168,7 @@ def _run_execution(course: Course, assignment: str, student: str, scratch: Path,
         try:
             execution = _checked_execution(read_regular(box, "execution.json", EXECUTION_JSON_BYTES))
         except FileNotFoundError:
-            execution = {"success": False, "error": f"the grading process ended with code {process.returncode}",
+            execution = {"success": False, "error": f"{GRADER_PROCESS_ENDED} {process.returncode}",
                          "log": _log_tail(log_path)}
         except OSError as err:
             execution = {"success": False, "error": f"the grading process's execution.json was refused: {err}",

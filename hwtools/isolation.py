@@ -1,22 +1,33 @@
-"""Linux namespaces for processes that run student code: no network (a loopback of its own)
-and a private view of the file system (everything read-only but its own folder; a fresh
-/dev/shm; the gradebook, other submissions' scratch folders, sources and hidden tests hidden).
+"""Linux namespaces and least privilege for processes that run student code (the IOI's
+``isolate`` is the reference for the properties): its own PID namespace with its own /proc (it
+sees and signals nothing outside), network namespace (a loopback of its own), IPC and UTS
+namespaces, a mount namespace where everything is read-only but its own folder, with a fresh
+size-capped /dev/shm and the grader's secrets hidden; then an unprivileged uid of its own that
+owns nothing of the course, an empty capability bounding set, ``no_new_privs``, and a user
+namespace of its own in which root is not mapped and no further user namespace can be made.
 
-Runs in the child between fork and exec. Needs root or unprivileged user namespaces; where
-the OS allows neither, ``available()`` says so once and the sandbox logs it.
+Runs in the child between fork and exec (``enter``), as root: it is the grader's only way to
+give each submission a uid of its own and mounts it cannot change. ``probe`` tries it all in a
+throwaway child and says what is missing where the machine cannot give it.
 """
 from __future__ import annotations
 
 import ctypes
-import errno
 import os
+import signal
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 2, 32, 4096, 8192, 16384, 1 << 18
-HOLD = "/dev/shm/.hw-own"
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 4, 24, 38, 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+STAGING = "/dev/shm"  # a private tmpfs is mounted here first, to hold binds while the rest is hidden
+UID_BASE = int(os.environ.get("HW_SANDBOX_UID_BASE", 1_000_000_000))  # far from any real account
 
 
 class IsolationError(OSError):
@@ -25,9 +36,14 @@ class IsolationError(OSError):
 
 @dataclass(frozen=True)
 class Plan:
-    """What the child may write (``writable``) and what it must not see (``hidden``)."""
+    """What the child may write (``writable``), what it must not see (``hidden``: folders get
+    an empty tmpfs, files /dev/null), and which paths inside hidden folders it still reads
+    (``exposed``: the interpreter, the libraries). ``network``/``filesystem`` False leave that
+    part out (trusted code only)."""
     writable: Path | None = None
-    hidden: tuple[Path, ...] = field(default_factory=tuple)
+    hidden: tuple[str, ...] = field(default_factory=tuple)
+    exposed: tuple[str, ...] = field(default_factory=tuple)
+    shm_mb: int = 256
     network: bool = True
     filesystem: bool = True
 
@@ -46,14 +62,14 @@ def _mount(source, target, fstype, flags, data=None) -> None:
                        ctypes.c_ulong(flags), data and data.encode()), f"mount {target}")
 
 
-def _unshare(flags: int) -> None:
-    if _libc.unshare(flags) == 0:
-        return
-    uid, gid = os.getuid(), os.getgid()
-    _check(_libc.unshare(flags | CLONE_NEWUSER), "unshare")
-    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
-        with open(f"/proc/self/{name}", "w") as handle:
-            handle.write(text)
+def _prctl(option: int, arg: int, what: str) -> None:
+    _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), what)
+
+
+def sandbox_uid() -> int:
+    """The uid of the sandbox this process sets up: one per sandbox (its pid is unique while it
+    runs), owning nothing on the machine."""
+    return UID_BASE + os.getpid()
 
 
 def _bring_loopback_up() -> None:
@@ -68,42 +84,185 @@ def _bring_loopback_up() -> None:
 
 
 def _private_filesystem(plan: Plan) -> None:
+    """Everything read-only; hidden paths covered; the writable folder and the exposed paths
+    bound back where they were, through a private staging tmpfs."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=700")
+    holds = [(p, False) for p in plan.exposed if os.path.exists(p)]
     if plan.writable is not None:
-        os.makedirs(HOLD, exist_ok=True)
-        _mount(str(plan.writable), HOLD, None, MS_BIND | MS_REC)
+        holds.append((str(plan.writable), True))
+    for index, (path, _) in enumerate(holds):
+        os.mkdir(f"{STAGING}/{index}")
+        _mount(path, f"{STAGING}/{index}", None, MS_BIND | MS_REC)
     _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY)
-    for path in plan.hidden:
+    for path in sorted(plan.hidden, key=len):
         if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID, "size=64k,mode=755")
-        elif os.path.exists(path):
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
+        elif os.path.lexists(path):
             _mount("/dev/null", path, None, MS_BIND)
-    if plan.writable is not None:
-        os.makedirs(plan.writable, exist_ok=True)  # inside a hidden scratch root, on its empty tmpfs
-        _mount(HOLD, str(plan.writable), None, MS_MOVE)
-    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID, "mode=1777")
+    for index, (path, writable) in enumerate(holds):
+        os.makedirs(path, exist_ok=True)  # on the empty tmpfs of a hidden folder
+        _mount(f"{STAGING}/{index}", path, None, MS_MOVE)
+        if not writable:
+            _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    _check(_libc.umount2(STAGING.encode(), MNT_DETACH), "umount staging")
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={plan.shm_mb}m,mode=1777")
 
 
-def enter(plan: Plan) -> None:
-    """Move the calling process into its namespaces (call in the child before exec)."""
-    flags = (CLONE_NEWNET if plan.network else 0) | (CLONE_NEWNS if plan.filesystem else 0)
-    if not flags:
+_FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+
+
+def _pass_signals_to(pid: int) -> None:
+    def send(number, _frame):
+        try:
+            os.kill(pid, number)
+        except ProcessLookupError:
+            pass
+
+    for signum in _FORWARDED:
+        signal.signal(signum, send)
+
+
+def _hold_nothing(keep: int) -> None:
+    """A relay holds no descriptor of the process it stands for (pipes must see their end,
+    and subprocess's error pipe its exec) but ``keep``."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 16)
+
+
+def _end_as(status: int) -> None:
+    """Exit as a process with this wait status ended: its code, or killed by its signal."""
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    os._exit(code if code >= 0 else 128 - code)
+
+
+def _become_init() -> None:
+    """After unshare(CLONE_NEWPID). Three processes stand for one: this one stays outside as
+    the relay the grader sees; its child is PID 1 of the new namespace (mounts its /proc,
+    reaps orphans, ends the namespace when the worker ends); that one's child, PID 2, is the
+    worker, and the only one that returns. Signals go down the chain; the worker's end comes
+    back up as the relay's own exit code or signal (PID 1 cannot kill itself with one)."""
+    report, report_end = os.pipe()
+    init = os.fork()
+    if init:
+        os.close(report_end)
+        _pass_signals_to(init)
+        _hold_nothing(report)
+        status = os.waitpid(init, 0)[1]
+        reported = os.read(report, 32)
+        _end_as(int(reported) if reported else status)
+    os.close(report)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, "prctl(PR_SET_PDEATHSIG)")
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    worker = os.fork()
+    if worker == 0:
+        os.close(report_end)
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, "prctl(PR_SET_PDEATHSIG)")
         return
-    _unshare(flags)
+    _pass_signals_to(worker)
+    _hold_nothing(report_end)
+    while True:
+        pid, status = os.waitpid(-1, 0)
+        if pid == worker:
+            os.write(report_end, str(status).encode())
+            os._exit(0)
+
+
+def _own_tree(path: Path, uid: int) -> None:
+    """The sandbox's uid owns its writable folder and everything the grader put in it."""
+    os.lchown(path, uid, uid)
+    for folder, dirs, files in os.walk(path):
+        for name in dirs + files:
+            os.lchown(os.path.join(folder, name), uid, uid)
+
+
+def _capabilities_zero() -> None:
+    """capset(2): no effective, permitted or inheritable capability."""
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+    data = (ctypes.c_uint32 * 6)()
+    _check(_libc.syscall(126 if os.uname().machine == "x86_64" else 91, header, data), "capset")
+
+
+def _drop_bounding_set() -> None:
+    last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+    for capability in range(last + 1):
+        _prctl(PR_CAPBSET_DROP, capability, "prctl(PR_CAPBSET_DROP)")
+    _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, "prctl(PR_CAP_AMBIENT)")
+
+
+def _own_user_namespace(uid: int) -> None:
+    """A user namespace where only the sandbox's uid is mapped (the grader's root is not), in
+    which no further user namespace can be made; then no capability in it either."""
+    # the uid change made it non-dumpable, so its /proc files belong to root; an ordinary
+    # process of this uid is dumpable, and must be to write its own maps
+    _prctl(PR_SET_DUMPABLE, 1, "prctl(PR_SET_DUMPABLE)")
+    _check(_libc.unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)")
+    for name, text in (("uid_map", f"{uid} {uid} 1"), ("setgroups", "deny"), ("gid_map", f"{uid} {uid} 1")):
+        with open(f"/proc/self/{name}", "w") as handle:
+            handle.write(text)
+    with open("/proc/sys/user/max_user_namespaces", "w") as handle:
+        handle.write("0")
+    _drop_bounding_set()
+    _capabilities_zero()
+
+
+def drop_privileges(uid: int) -> None:
+    """Become ``uid`` with no capability left, for good (call last: nothing privileged after)."""
+    _drop_bounding_set()
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1, "prctl(PR_SET_NO_NEW_PRIVS)")
+    _own_user_namespace(uid)
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    capabilities = [int(status[k], 16) for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")]
+    if any(capabilities) or status["NoNewPrivs"].strip() != "1" or os.getuid() != uid:
+        raise IsolationError(0, "privileges were not dropped")
+
+
+def enter(plan: Plan) -> int | None:
+    """Move the calling process into its sandbox (in the child before exec; as root). Returns,
+    in the worker of a new PID namespace (``_become_init``) and still root, the uid to hand ``drop_privileges`` last
+    (None without file-system isolation)."""
+    if not plan.network and not plan.filesystem:
+        return None
+    if os.geteuid() != 0:
+        raise IsolationError(1, "needs root (a uid per submission and mounts it cannot change)")
+    flags = (CLONE_NEWNET if plan.network else 0) | \
+        (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS if plan.filesystem else 0)
+    _check(_libc.unshare(flags), "unshare")
     if plan.network:
         _bring_loopback_up()
-    if plan.filesystem:
-        _private_filesystem(plan)
+    if not plan.filesystem:
+        return None
+    _private_filesystem(plan)
+    uid = sandbox_uid()
+    if plan.writable is not None:
+        _own_tree(Path(plan.writable), uid)
+    _become_init()
+    return uid
 
 
 def probe(plan: Plan) -> str | None:
-    """Try the plan in a throwaway child: None if it works, else why not."""
+    """Try the plan, and the privilege drop after it, in a throwaway child: None if it all
+    works, else why not."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read)
         try:
-            enter(plan)
+            uid = enter(plan)
+            if uid is not None:
+                drop_privileges(uid)
             os.write(write, b"ok")
         except Exception as err:
             os.write(write, str(err).encode()[:500] or b"failed")
@@ -112,4 +271,4 @@ def probe(plan: Plan) -> str | None:
     answer = os.read(read, 600).decode(errors="replace")
     os.close(read)
     os.waitpid(pid, 0)
-    return None if answer == "ok" else answer or f"child died ({errno.errorcode.get(0, '')})"
+    return None if answer == "ok" else answer or "the probe's child died"

@@ -101,14 +101,14 @@ class Group:
         except OSError:
             return []
 
-    def kill(self, spare: int | None = None, timeout_s: float = 10) -> None:
-        """Kill every process in the group but ``spare``; no new one can start meanwhile."""
+    def kill(self, spare: frozenset[int] = frozenset(), timeout_s: float = 10) -> None:
+        """Kill every process in the group but those in ``spare``; no new one can start meanwhile."""
         try:
             (self.folders[0] / "pids.max").write_text("0")
         except OSError:
             pass
         deadline = time.monotonic() + timeout_s
-        while (pids := [p for p in self.processes() if p != spare]) and time.monotonic() < deadline:
+        while (pids := [p for p in self.processes() if p not in spare]) and time.monotonic() < deadline:
             for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -116,9 +116,9 @@ class Group:
                     pass
             time.sleep(0.02)
 
-    def stop_bomb(self, spare: int) -> None:
-        """Kill all but ``spare`` (the grader's own process in the sandbox) and let it go on
-        with its usual limit: to it, the student's kernel just died."""
+    def stop_bomb(self, spare: frozenset[int]) -> None:
+        """Kill all but ``spare`` (the grader's own processes in the sandbox) and let them go on
+        with the usual limit: to them, the student's kernel just died."""
         self.kill(spare)
         (self.folders[0] / "pids.max").write_text(str(self.max_tasks))
 

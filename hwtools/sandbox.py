@@ -1,7 +1,9 @@
 """Limits for processes that run student code: memory and file-size caps, no core dumps,
-a scrubbed environment, its own process group, (``resource_groups``) a cap on processes and
-threads and a fair CPU share, and (``isolation``) no network and a private, read-only view of
-the file system, each where the OS allows it.
+a scrubbed environment, its own session, (``resource_groups``) a cap on processes and threads
+and a fair CPU share, and (``isolation``) its own PID, network and mount namespaces, a private
+read-only view of the file system, an unprivileged uid of its own and no capabilities. Where
+the machine cannot give all of it, student code does not run (``require_sandbox``) unless the
+TA says the code is trusted.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import functools
 import logging
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +35,7 @@ class Limits:
     memory_mb: int = int(os.environ.get("HW_MEMORY_MB", 6144))
     file_size_mb: int = 512
     threads: int = 1
+    shm_mb: int = int(os.environ.get("HW_SHM_MB", 256))  # its private /dev/shm (a tmpfs: memory)
     max_tasks: int = resource_groups.MAX_TASKS  # processes + threads at once, where cgroups allow
 
 
@@ -62,10 +66,9 @@ def _mapped_bytes() -> int:
 
 
 def apply_limits(limits: Limits, inherited: bool = False) -> None:
-    """Run in the child before exec: new session, caps on memory and written file size. A child
-    of the warm server (``inherited``) already maps the preloaded libraries, shared with the
-    server: the memory cap counts what it maps on top of them."""
-    os.setsid()
+    """Run in the child before exec: caps on memory and written file size, no core dumps. A
+    child of the warm server (``inherited``) already maps the preloaded libraries, shared with
+    the server: the memory cap counts what it maps on top of them."""
     memory = limits.memory_mb * 1024 * 1024 + (_mapped_bytes() if inherited else 0)
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     size = limits.file_size_mb * 1024 * 1024
@@ -73,25 +76,90 @@ def apply_limits(limits: Limits, inherited: bool = False) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+TRUSTED_VARIABLE = "HW_TRUSTED_CODE"  # "1": run code without the sandbox (the course's own, never students')
+
+
+class SandboxUnavailable(RuntimeError):
+    """This machine cannot contain student code, and nobody said the code is trusted."""
+
+
+def trusted_code() -> bool:
+    return os.environ.get(TRUSTED_VARIABLE) == "1"
+
+
 @functools.lru_cache(maxsize=None)
 def isolation_problem(network: bool, filesystem: bool) -> str | None:
-    """Probe once per kind whether the OS lets us isolate; log what cannot be enforced."""
-    problem = isolation.probe(isolation.Plan(writable=Path(tempfile.gettempdir()), network=network,
-                                             filesystem=filesystem))
-    if problem:
-        what = " and ".join(w for w, on in (("network", network), ("file-system", filesystem)) if on)
-        log.warning("%s isolation unavailable here (%s): student code runs without it", what, problem)
-    return problem
+    """Probe once per kind whether the OS lets us isolate (namespaces, mounts, a uid of its
+    own, no capabilities): None if so, else what is missing."""
+    probe_dir = make_scratch("probe-")
+    try:
+        return isolation.probe(isolation.Plan(writable=probe_dir, network=network, filesystem=filesystem))
+    finally:
+        shutil.rmtree(probe_dir, ignore_errors=True)
 
 
 def network_isolation_available() -> bool:
     return isolation_problem(True, False) is None
 
 
+def sandbox_problem() -> str | None:
+    """What this machine lacks to contain a hostile submission, or None."""
+    problem = isolation_problem(True, True)
+    if problem is None and not process_groups_available():
+        problem = f"no control groups for a process cap ({resource_groups.problem()})"
+    return problem
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_trusted(problem: str) -> None:
+    log.warning("running code WITHOUT a sandbox (%s=1): %s", TRUSTED_VARIABLE, problem)
+
+
+def require_sandbox() -> None:
+    """Refuse to run student code where it cannot be contained, saying what is missing and how
+    to get it; ``HW_TRUSTED_CODE=1`` (hw --trusted-code) runs it anyway, for trusted code."""
+    problem = sandbox_problem()
+    if problem is None:
+        return
+    if trusted_code():
+        _warn_trusted(problem)
+        return
+    raise SandboxUnavailable(
+        f"cannot contain student code on this machine: {problem}. Grade as root on Linux (the sandbox needs "
+        "PID, mount, network and user namespaces, a uid per submission and control groups), or pass "
+        f"--trusted-code ({TRUSTED_VARIABLE}=1) for code you trust")
+
+
+def _needed_paths() -> list[str]:
+    """What sandboxed Python reads: the interpreter, its libraries, hwtools, the data paths set."""
+    import hwtools
+
+    paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+             str(Path(hwtools.__file__).resolve().parent)]
+    paths += [os.environ[k] for k in ("HW_MNIST_PATH", "HW_FLOWERS_PATH", "HW_MOBILENET_WEIGHTS") if os.environ.get(k)]
+    return list(dict.fromkeys(os.path.realpath(p) for p in paths))
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
 def _isolation_plan(writable: Path, hidden: tuple) -> isolation.Plan:
-    if isolation_problem(True, True) is None:
-        return isolation.Plan(writable=writable, hidden=hidden)
-    return isolation.Plan(network=network_isolation_available(), filesystem=False)
+    """Hidden: the secrets, and the first folder others may not enter on the way to each
+    needed path (the grader's home, say); exposed: the needed paths inside hidden folders."""
+    if isolation_problem(True, True) is not None:
+        return isolation.Plan(network=network_isolation_available(), filesystem=False)
+    needed, hidden = _needed_paths(), [os.path.realpath(p) for p in hidden]
+    for path in needed:
+        parts = Path(path).parts
+        for depth in range(2, len(parts)):
+            folder = str(Path(*parts[:depth]))
+            if os.path.isdir(folder) and not os.stat(folder).st_mode & 0o001:
+                hidden.append(folder)
+                break
+    exposed = tuple(p for p in needed if any(_within(p, h) for h in hidden))
+    return isolation.Plan(writable=writable, hidden=tuple(dict.fromkeys(hidden)), exposed=exposed,
+                          shm_mb=Limits().shm_mb)
 
 
 @functools.lru_cache(maxsize=None)
@@ -106,14 +174,19 @@ def process_groups_available() -> bool:
 
 def _child_setup(limits: Limits, plan: isolation.Plan, group: resource_groups.Group | None,
                  inherited: bool = False) -> None:
+    """In the child: a session of its own, its control group, its namespaces (it becomes PID 1
+    of its own), its limits, and last an unprivileged uid with no capabilities."""
     try:
+        os.setsid()
         if group is not None:
             group.join()
-        isolation.enter(plan)
+        uid = isolation.enter(plan)
         os.chdir(os.getcwd())  # re-resolve the working folder through the new mounts
+        apply_limits(limits, inherited)
+        if uid is not None:
+            isolation.drop_privileges(uid)
     except Exception:
         os._exit(97)  # never run student code with less isolation than was promised
-    apply_limits(limits, inherited)
 
 
 SCRATCH_ROOT = Path(tempfile.gettempdir()) / f"hw-scratch-{os.getuid()}"
@@ -127,11 +200,10 @@ def make_scratch(prefix: str) -> Path:
 
 
 def course_secrets(root: Path) -> tuple[Path, ...]:
-    """What student code must never see: the gradebook, submissions, outputs, sources
-    (solutions), hidden tests and the repository's history."""
-    names = ("gradebook.db", "submitted", "autograded", "feedback", "source", "tests/hidden", ".git",
-             "grades.csv", "grades_long.csv")
-    paths = [root / name for name in names]
+    """What student code must never see: the whole course folder (the gradebook, submissions,
+    outputs, sources with solutions, hidden tests, history, grade exports; of it a sandbox reads
+    only hwtools and a venv kept inside), and an SQLite gradebook kept elsewhere."""
+    paths = [root]
     url = os.environ.get("HW_DB_URL", "")
     if url.startswith("sqlite:///"):
         paths.append(Path(url[len("sqlite:///"):]))
@@ -206,8 +278,12 @@ def popen(argv: list[str], *, cwd: Path, limits: Limits, env: dict, writable: Pa
     """Start a sandboxed process: it may write only under ``writable`` (default: cwd) and
     cannot see the ``hidden`` paths (default: the secrets of $HW_COURSE_ROOT's course).
     ``python -I -m MODULE ...`` runs through ``start_module`` (warm where it can)."""
+    require_sandbox()
+    writable = Path(writable or cwd).resolve()
+    if not _within(str(writable), str(SCRATCH_ROOT.resolve())):  # it is given to the sandbox's uid
+        raise ValueError(f"a sandbox writes only in a scratch folder (sandbox.make_scratch), not {writable}")
     hidden = (*(default_secrets() if hidden is None else hidden), SCRATCH_ROOT)
-    plan = _isolation_plan(Path(writable or cwd), tuple(str(p) for p in hidden))
+    plan = _isolation_plan(writable, tuple(str(p) for p in hidden))
     group = resource_groups.Group.create(limits.max_tasks) if process_groups_available() else None
     setup = functools.partial(_child_setup, limits, plan, group)
     try:
@@ -235,8 +311,18 @@ def stop_bomb(process: subprocess.Popen) -> bool:
     group = getattr(process, "hw_group", None)
     if group is None or not group.hit_limit():
         return False
-    group.stop_bomb(process.pid)
+    group.stop_bomb(frozenset((process.pid, *(p for p in group.processes() if _namespace_pid(p) in (1, 2)))))
     return True
+
+
+def _namespace_pid(pid: int) -> int | None:
+    """A process's pid in its own PID namespace: a sandbox's PID 1 and 2 (its init and the
+    grader's process, ``isolation._become_init``) are the grader's side of it."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return int(status.split("NSpid:")[1].split("\n")[0].split()[-1])
 
 
 def kill_group(process: subprocess.Popen) -> None:

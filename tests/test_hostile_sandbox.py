@@ -1,0 +1,221 @@
+"""Least privilege for student code (issue 17, deliverable 1 and 3), tried as an attacker would:
+from a notebook cell (the kernel, graded by ``hw``'s whole pipeline) and from a function the
+hidden suite calls (the student worker). Each probe reports what it could do; the grader ran
+as root with every capability, with secrets in its environment and a loopback listener, and a
+good student graded in the same class keeps its score.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import textwrap
+
+import nbformat
+import pytest
+
+from conftest import copy_course, submit_folder, submit_source_solution
+from hwtools import sandbox
+
+SECRETS = {"PGPASSWORD": "pg-s3cret-4711", "JUPYTERHUB_API_TOKEN": "hub-t0ken-4711",
+           "HW_GRADER_SECRET": "grader-s3cret-4711"}
+
+PROBE = '''
+import ctypes, json, os, socket
+libc = ctypes.CDLL(None, use_errno=True)
+
+def _try(action):
+    try:
+        return action()
+    except Exception as err:
+        return type(err).__name__
+
+def _errno(result):
+    return ctypes.get_errno() if result != 0 else 0
+
+def _read(path):
+    with open(path, "rb") as handle:
+        return handle.read(200000).decode(errors="replace")
+
+def _connect(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=2):
+        return "connected"
+
+def _shm():
+    written = 0
+    with open("/dev/shm/fill", "wb") as handle:
+        try:
+            while written < 1024:
+                handle.write(b"x" * (1 << 20))
+                handle.flush()
+                written += 1
+        except OSError:
+            pass
+    os.remove("/dev/shm/fill")
+    return written
+
+def _scratch_sources():
+    """Files of a source/batchnorm folder in any folder above this one (the scratch course)."""
+    found, folder = [], os.getcwd()
+    while folder != "/":
+        source = os.path.join(folder, "source", "batchnorm")
+        if os.path.isdir(source):
+            found += [os.path.join(source, name) for name in os.listdir(source)]
+        folder = os.path.dirname(folder)
+    return found
+
+def probe(grader_pid, port, course):
+    status = dict(line.split(":", 1) for line in _read("/proc/self/status").splitlines() if ":" in line)
+    pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+    environs = [_try(lambda p=p: _read(f"/proc/{p}/environ")) for p in pids]
+    return {
+        "uid": os.getuid(), "euid": os.geteuid(),
+        "capabilities": [status[k].strip() for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")],
+        "no_new_privs": status["NoNewPrivs"].strip(),
+        "pids": pids, "grader_visible": os.path.exists(f"/proc/{grader_pid}"),
+        "signal_grader": _try(lambda: os.kill(grader_pid, 0)),
+        "umount": _errno(libc.umount2(b"/tmp", 2)),
+        "remount_root_rw": _errno(libc.mount(None, b"/", None, ctypes.c_ulong(32 | 4096), None)),
+        "unshare_user": _errno(libc.unshare(0x10000000)),
+        "setuid_root": _try(lambda: os.setuid(0)),
+        "grader_root": _try(lambda: os.listdir(f"/proc/{grader_pid}/root/")),
+        "course": _try(lambda: os.listdir(course)),
+        "hidden_suite": _try(lambda: _read(os.path.join(course, "tests", "hidden", "batchnorm", "test_batchnorm_forward.py"))),
+        "solution": _try(lambda: _read(os.path.join(course, "source", "batchnorm", "forward_batchnorm.py"))),
+        "write_course": _try(lambda: open(os.path.join(course, "planted.txt"), "w").close()),
+        "connect": _try(lambda: _connect(port)),
+        "scratch_source": _try(_scratch_sources),
+        "environment": dict(os.environ), "environs": environs,
+        "shm_mb": _shm(),
+    }
+'''
+
+
+def _listener() -> socket.socket:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.1)
+    return server
+
+
+def assert_contained(facts: dict, course) -> None:
+    assert facts["uid"] == facts["euid"] != 0 and facts["uid"] != os.getuid()
+    assert facts["capabilities"] == ["0000000000000000"] * 5
+    assert facts["no_new_privs"] == "1"
+    assert facts["pids"][0] == 1 and not facts["grader_visible"]  # its own PID namespace and /proc
+    assert facts["signal_grader"] == "ProcessLookupError"
+    assert facts["umount"] != 0 and facts["remount_root_rw"] != 0
+    assert facts["unshare_user"] != 0 and facts["setuid_root"] in ("PermissionError", "OSError")  # (0 is not even mapped)
+    assert facts["grader_root"] in ("FileNotFoundError", "PermissionError")
+    assert facts["course"] in ([], "FileNotFoundError", "PermissionError")
+    assert facts["hidden_suite"] in ("FileNotFoundError", "PermissionError")
+    assert facts["solution"] in ("FileNotFoundError", "PermissionError")
+    assert facts["write_course"] in ("FileNotFoundError", "PermissionError", "OSError")
+    assert facts["scratch_source"] == []  # the solutions are not in the scratch course either
+    assert facts["connect"] in ("ConnectionRefusedError", "OSError", "TimeoutError")
+    text = json.dumps(facts)
+    assert not any(secret in text for secret in SECRETS.values())
+    assert facts["shm_mb"] <= sandbox.Limits().shm_mb
+    assert not (course.root / "planted.txt").exists()
+
+
+@pytest.fixture
+def grader_secrets(monkeypatch):
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_a_function_the_hidden_suite_calls_is_contained(course, grader_secrets, monkeypatch):
+    from hwtools.student import StudentModule
+
+    monkeypatch.setenv("HW_COURSE_ROOT", str(course.root))  # as the hidden runner sets it
+    folder = sandbox.make_scratch("test-probe-")
+    (folder / "probe.py").write_text(PROBE)
+    server = _listener()
+    with StudentModule(folder / "probe.py", timeout_s=60) as module:
+        facts = module.call("probe", os.getpid(), server.getsockname()[1], str(course.root)).value
+    server.close()
+    assert_contained(facts, course)
+
+
+def _notebook_with(course, student: str, cell: str):
+    folder = submit_source_solution(course, "batchnorm", student)
+    path = folder / "batchnorm.ipynb"
+    notebook = nbformat.read(str(path), as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(cell))
+    nbformat.write(notebook, str(path))
+    return folder
+
+
+def _outputs(course, student: str) -> str:
+    notebook = nbformat.read(str(course.autograded_dir(student, "batchnorm") / "batchnorm.ipynb"), as_version=4)
+    return "\n".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+@pytest.fixture(scope="module")
+def hostile_class(tmp_path_factory):
+    """The reference solution, an escaping kernel, a kernel that kills every process it may
+    (kill -1), and one that signals its parents, graded in one run by ``hw``'s pipeline with
+    secrets in the grader's environment and a loopback listener outside the sandbox."""
+    from hwtools.autograde import autograde
+    from hwtools.release import release_all
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in SECRETS.items():
+            patch.setenv(name, value)
+        course = copy_course(tmp_path_factory.mktemp("hostile_sandbox"))
+        release_all(course, ["batchnorm"])
+        submit_source_solution(course, "batchnorm", "reference_solution")
+        server = _listener()
+        probe = textwrap.dedent(PROBE) + (f"\nprint('HW-PROBE ' + json.dumps(probe({os.getpid()}, "
+                                          f"{server.getsockname()[1]}, {str(course.root)!r})))")
+        _notebook_with(course, "mallory_escape", probe)
+        _notebook_with(course, "mallory_kill_all", "import os\nos.kill(-1, 9)\nprint('still here')")
+        _notebook_with(course, "mallory_kill_parents", "import os, signal\nfor pid in (0, 1, os.getppid()):\n"
+                                                       "    try:\n        os.kill(pid, signal.SIGKILL)\n"
+                                                       "    except OSError:\n        pass")
+        results = {r["student"]: r for r in autograde(course, "batchnorm", workers=2)}
+        try:
+            connected = server.accept()
+        except OSError:
+            connected = None
+        server.close()
+    return course, results, connected
+
+
+def test_a_notebook_kernel_is_contained(hostile_class):
+    course, results, connected = hostile_class
+    line = next(l for l in _outputs(course, "mallory_escape").splitlines() if l.startswith("HW-PROBE "))
+    assert_contained(json.loads(line[len("HW-PROBE "):]), course)
+    assert connected is None  # the loopback listener outside the sandbox got no connection
+
+
+def test_killing_from_a_kernel_stops_nothing_but_itself(hostile_class):
+    course, results, _ = hostile_class
+    assert results["reference_solution"]["score"] == 15.0  # (the two written answers wait for a TA)
+    for student in ("mallory_kill_all", "mallory_kill_parents"):  # their other files are still graded
+        assert results[student]["status"] == "failed" and results[student]["score"] == 15.0
+        assert "killed" in results[student]["reason"] or "died" in results[student]["reason"]
+        assert (course.feedback / student / "batchnorm").is_dir()
+
+
+def test_without_a_sandbox_student_code_does_not_run(course, monkeypatch):
+    """Where the machine cannot contain it, ``hw autograde`` refuses in one line, saying what is
+    missing, and grades nothing; the TA may say the code is trusted."""
+    from hwtools import cli
+
+    sandbox.isolation_problem.cache_clear()
+    monkeypatch.setattr(sandbox.isolation, "probe", lambda plan: "needs root (for the test)")
+    monkeypatch.chdir(course.root)
+    submit_source_solution(course, "batchnorm")
+    try:
+        with pytest.raises(SystemExit, match=r"^hw: cannot contain student code on this machine: needs root .*"
+                                             r"--trusted-code"):
+            cli.main(["autograde", "batchnorm"])
+        assert not course.autograded.exists()
+        monkeypatch.setenv(sandbox.TRUSTED_VARIABLE, "1")
+        sandbox.require_sandbox()
+    finally:
+        sandbox.isolation_problem.cache_clear()
+
