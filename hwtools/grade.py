@@ -39,6 +39,7 @@ from hwtools.execute_submission import (GRADEBOOK, copy_regular_tree, prepare_sc
 
 HIDDEN_PREFIX = "hidden_"
 GRADER_PROCESS_ENDED = "the grading process ended with code"
+DISK_FULL_MESSAGE = "the notebook filled the {} MB its run may write (HW_SCRATCH_MB)"
 FAILURE_CELL_ID = "hw-autograder-note"
 PROCESS_LIMIT_MESSAGE = ("the notebook tried to run more than {} processes and threads at once (a fork bomb, or "
                          "processes started in a loop) and was stopped")
@@ -162,6 +163,8 @@ def _run_execution(course: Course, assignment: str, student: str, scratch: Path,
             time.sleep(0.2)
     too_many = too_many or sandbox.hit_process_limit(process)
     sandbox.kill_group(process)  # anything the kernel left behind
+    if getattr(process, "server_died", False):
+        raise warm.ServerDied("the warm server died while it ran this submission: grade it again")
     if timed_out:
         execution = {"success": False, "error": f"Timeout: the submission ran past {timeout_s:g} s in total", "log": ""}
     else:
@@ -308,16 +311,11 @@ def _keep_for_feedback(files_dir: Path, output_dir: Path) -> None:
             handle.write(data)
 
 
-def grade_submission(root: str, assignment: str, student: str, timeout_s: float = 1800) -> dict:
-    """Grade one submission; returns plain data and the folder of its autograded files."""
-    course = Course(Path(root))
-    started, waited = time.monotonic(), warm.waited()
-    sandbox.warm_up()  # its imports overlap with preparing the scratch course
-    scratch = sandbox.make_scratch(f"grade-{student}-")
-    box = scratch / "box"  # the only folder the sandboxed run may write
-    box.mkdir()
-    intake = scratch / "submitted-copy"
-    cells = _assignment_cells(course, assignment)
+def _execute_and_collect(course: Course, assignment: str, student: str, scratch: Path, box: Path,
+                         timeout_s: float) -> tuple[dict, list[str]]:
+    """Take the submission into SCRATCH/submitted-copy, run it in the sandbox (which writes
+    BOX only), and copy what it left into SCRATCH/files; returns the execution and the flags."""
+    intake, files_dir = scratch / "submitted-copy", scratch / "files"
     flags: list[str] = []
     try:
         flags += take_submission(course.root, assignment, student, intake)
@@ -330,10 +328,9 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
         execution = _run_execution(course, assignment, student, scratch, box, intake, timeout_s)
     if not intake.is_dir():
         intake.mkdir()
-    executed_at = time.monotonic()
     if execution["success"] and not regular_entry(box, GRADEBOOK):
         execution = {"success": False, "error": "the notebook deleted the autograder's files while it ran", "log": ""}
-    files_dir = scratch / "files"  # what the hidden suite and the feedback see: copied out of the box
+    # what the hidden suite and the feedback see: copied out of the box, which goes after this
     if execution["success"]:
         try:
             left_out = copy_regular_tree(box, ("course", "autograded", student, assignment), files_dir)
@@ -344,6 +341,36 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
         if os.path.lexists(files_dir):
             shutil.rmtree(files_dir)
         copy_regular_tree(scratch, ("submitted-copy",), files_dir)
+    out_of_room = ("No space left on device", "database or disk is full", "[Errno 28]")
+    if not execution["success"] and (sandbox.scratch_full(box) or any(  # (nbgrader removes what it wrote on failure)
+            sign in execution.get("error", "") + execution.get("log", "") for sign in out_of_room)):
+        execution["refused"] = f"{DISK_FULL_MESSAGE.format(sandbox.SCRATCH_MB)}; nothing after that point could run"
+    return execution, flags
+
+
+def grade_submission(root: str, assignment: str, student: str, timeout_s: float = 1800) -> dict:
+    """Grade one submission; returns plain data and the folder of its autograded files (in a
+    scratch folder the single writer removes once it recorded them; removed here if grading
+    itself fails)."""
+    scratch = sandbox.make_scratch(f"grade-{student}-")
+    try:
+        return _grade(Course(Path(root)), assignment, student, timeout_s, scratch)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+
+def _grade(course: Course, assignment: str, student: str, timeout_s: float, scratch: Path) -> dict:
+    started, waited = time.monotonic(), warm.waited()
+    sandbox.warm_up()  # its imports overlap with preparing the scratch course
+    box = sandbox.bound_scratch(_fresh_folder(scratch / "box"))  # all the sandboxed run may write
+    intake, files_dir = scratch / "submitted-copy", scratch / "files"
+    cells = _assignment_cells(course, assignment)
+    try:
+        execution, flags = _execute_and_collect(course, assignment, student, scratch, box, timeout_s)
+    finally:
+        sandbox.free_scratch(box)
+    executed_at = time.monotonic()
     failure = None if execution["success"] else explain_failure(execution, intake)
     warning = PROCESS_LIMIT_MESSAGE.format(sandbox.Limits().max_tasks) \
         if execution["success"] and execution.get("process_limit_hit") else None

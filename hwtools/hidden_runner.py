@@ -14,7 +14,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from hwtools import budget, sandbox
+from hwtools import budget, sandbox, warm
 from hwtools.course import Course
 
 # The suite loads its one plugin (hwtools.hidden_suite) by name; the installed ones (nbval,
@@ -46,6 +46,9 @@ def run_hidden_suite(course: Course, assignment: str, files_dir: Path, timeout_s
             except subprocess.TimeoutExpired:
                 status = f"hidden suite timed out after {timeout_s:g} s"
             sandbox.kill_group(process)  # the suite and anything it left running in its session
+            sandbox.sweep_stale_scratch()  # the bounded folders of the student workers it left
+            if getattr(process, "server_died", False):
+                raise warm.ServerDied("the warm server died while it ran the hidden suite: grade it again")
             output.seek(0)
             log = output.read()[-8000:].decode(errors="replace")
         checks = json.loads(results.read_text())["checks"] if results.is_file() else []

@@ -62,6 +62,18 @@ def _mount(source, target, fstype, flags, data=None) -> None:
                        ctypes.c_ulong(flags), data and data.encode()), f"mount {target}")
 
 
+def bounded_folder(path: str, tag: str, size_mb: int) -> None:
+    """Mount a tmpfs of SIZE_MB on the empty folder PATH, in the caller's mount namespace (the
+    grader's), its source TAG: what is written there cannot fill the machine's disk."""
+    _mount(tag, path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=700")
+
+
+def detach(path: str) -> bool:
+    """Unmount what is mounted on PATH (lazily: a process still in it keeps its view); False if
+    nothing was."""
+    return _libc.umount2(str(path).encode(), MNT_DETACH) == 0
+
+
 def _prctl(option: int, arg: int, what: str) -> None:
     _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), what)
 

@@ -120,6 +120,7 @@ def require_sandbox() -> None:
     to get it; ``HW_TRUSTED_CODE=1`` (hw --trusted-code) runs it anyway, for trusted code."""
     problem = sandbox_problem()
     if problem is None:
+        _sweep_once()
         return
     if trusted_code():
         _warn_trusted(problem)
@@ -197,6 +198,53 @@ def make_scratch(prefix: str) -> Path:
     sandbox hides, so no submission sees another's files."""
     SCRATCH_ROOT.mkdir(mode=0o700, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=prefix, dir=SCRATCH_ROOT))
+
+
+SCRATCH_MB = int(os.environ.get("HW_SCRATCH_MB", 2048))  # what one sandbox may write (a tmpfs: memory)
+_MOUNT_TAG = "hw-scratch-of-"  # + the pid of the grader that mounted it
+
+
+def bound_scratch(folder: Path, size_mb: int | None = None) -> Path:
+    """FOLDER (empty, under SCRATCH_ROOT) becomes a tmpfs of SIZE_MB: a sandbox that fills it
+    fails alone, the machine's disk stays free. ``free_scratch`` removes it. (Without the
+    sandbox, trusted code only: an ordinary folder.)"""
+    if isolation_problem(True, True) is None:
+        isolation.bounded_folder(str(folder), f"{_MOUNT_TAG}{os.getpid()}", size_mb or SCRATCH_MB)
+    return folder
+
+
+def scratch_full(folder: Path) -> bool:
+    """Whether a bounded scratch folder has (almost) no room left."""
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < 1024 * 1024
+
+
+def free_scratch(folder: Path) -> None:
+    """Remove a scratch folder, bounded or not, whatever is in it (links are not followed)."""
+    isolation.detach(str(folder))
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def sweep_stale_scratch() -> int:
+    """Unmount and remove the bounded scratch folders of graders that died (kill -9, or a hidden
+    suite killed with the student workers it had started)."""
+    swept = 0
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        source, target = line.split()[:2]
+        if source.startswith(_MOUNT_TAG) and source[len(_MOUNT_TAG):].isdigit():
+            creator = int(source[len(_MOUNT_TAG):])
+            if creator != os.getpid() and not Path(f"/proc/{creator}").exists():
+                free_scratch(Path(target.replace("\\040", " ")))
+                swept += 1
+    return swept
+
+
+@functools.lru_cache(maxsize=None)
+def _sweep_once() -> int:
+    return sweep_stale_scratch()
 
 
 def course_secrets(root: Path) -> tuple[Path, ...]:

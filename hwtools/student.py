@@ -77,8 +77,8 @@ class StudentModule:
     def _start(self) -> None:
         if not self.path.is_file():
             raise StudentCodeProblem(f"{self.path.name} is missing from the submission")
-        self._workdir = sandbox.make_scratch("student-")
-        shutil.copytree(self.path.parent, self._workdir / "work", symlinks=False,
+        self._workdir = sandbox.bound_scratch(sandbox.make_scratch("student-"))
+        shutil.copytree(self.path.parent, self._workdir / "work", symlinks=True,  # a link is never followed here
                         ignore=shutil.ignore_patterns(".*", "__pycache__"))
         target = self._workdir / "work" / self.path.name
         # no display here; notebooks keep Jupyter's inline backend so figures reach the feedback
@@ -106,7 +106,7 @@ class StudentModule:
             sandbox.kill_group(self._process)
             self._process = None
         if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
+            sandbox.free_scratch(self._workdir)
             self._workdir = None
 
     def __enter__(self) -> "StudentModule":

@@ -34,10 +34,16 @@ def enabled() -> bool:
     return os.environ.get("HW_WARM", "1") != "0"
 
 
+class ServerDied(RuntimeError):
+    """The warm server died while its child ran: the child's end says nothing about the
+    submission (the grader's crash, never a score)."""
+
+
 class WarmProcess:
     """What ``subprocess.Popen`` offers the graders (and jupyter_client), for a child of a fork
     server."""
     stderr = None
+    server_died = False
 
     def __init__(self, pid: int, status_fd: int, stdin=None, stdout=None):
         self.pid, self._status_fd = pid, status_fd
@@ -50,7 +56,8 @@ class WarmProcess:
             return False
         text = os.read(self._status_fd, 64).decode()
         os.close(self._status_fd)
-        self.returncode = int(text) if text else -signal.SIGKILL  # the server died, and took its children
+        self.server_died = not text  # the server died, and took its children
+        self.returncode = int(text) if text else -signal.SIGKILL
         if self.stdin is not None:
             try:
                 self.stdin.close()

@@ -219,3 +219,91 @@ def test_without_a_sandbox_student_code_does_not_run(course, monkeypatch):
     finally:
         sandbox.isolation_problem.cache_clear()
 
+
+
+FILL = '''
+import os
+written = 0
+try:
+    for index in range(10000):
+        with open(f"fill-{index}.bin", "wb") as handle:
+            handle.write(b"x" * (8 << 20))
+        written += 8
+except OSError:
+    pass
+print("filled", written, "MB")
+'''
+
+
+def test_a_notebook_that_fills_its_scratch_fails_alone(tmp_path_factory, monkeypatch):
+    """Its run may write HW_SCRATCH_MB (a tmpfs of its own): filling it fails that submission
+    with the reason, the machine's disk keeps its room, the good student keeps its score, and
+    no scratch mount or folder is left behind."""
+    from hwtools.autograde import autograde
+    from hwtools.release import release_all
+
+    monkeypatch.setattr(sandbox, "SCRATCH_MB", 96)
+    course = copy_course(tmp_path_factory.mktemp("fill_class"))
+    release_all(course, ["batchnorm"])
+    submit_source_solution(course, "batchnorm", "reference_solution")
+    _notebook_with(course, "mallory_fills_disk", FILL)
+    free_before = os.statvfs(sandbox.SCRATCH_ROOT).f_bavail * os.statvfs(sandbox.SCRATCH_ROOT).f_frsize
+    results = {r["student"]: r for r in autograde(course, "batchnorm", workers=2)}
+    assert results["reference_solution"]["score"] == 15.0
+    filler = results["mallory_fills_disk"]
+    assert filler["status"] == "failed" and "filled the 96 MB" in filler["reason"]
+    assert filler["score"] == 15.0  # its forward_batchnorm.py is still graded by the hidden suite
+    free_after = os.statvfs(sandbox.SCRATCH_ROOT).f_bavail * os.statvfs(sandbox.SCRATCH_ROOT).f_frsize
+    assert free_after > free_before - (64 << 20)
+    assert "grade-mallory_fills_disk-" not in open("/proc/self/mounts").read()
+    assert not list(sandbox.SCRATCH_ROOT.glob("grade-mallory_fills_disk-*"))
+
+
+def test_a_function_that_fills_its_scratch_is_stopped_there(monkeypatch):
+    from hwtools.student import StudentModule
+
+    monkeypatch.setattr(sandbox, "SCRATCH_MB", 64)
+    folder = sandbox.make_scratch("test-fill-")
+    (folder / "filler.py").write_text("def fill():\n" + textwrap.indent(FILL, "    ") + "    return written\n")
+    with StudentModule(folder / "filler.py", timeout_s=60) as module:
+        assert module.call("fill").value <= 64
+        workdir = module.workspace.parent
+    assert not workdir.exists() and str(workdir) not in open("/proc/self/mounts").read()
+
+
+def test_a_dead_warm_server_is_a_grader_crash_never_a_score(course):
+    """When the shared warm server dies under a hidden suite, the submission is not scored (the
+    driver reports a grader error and the next run grades it again), rather than losing the
+    hidden points."""
+    import threading
+    import time
+
+    from hwtools import hidden_runner, warm
+
+    if not warm.enabled():
+        pytest.skip("HW_WARM=0: no warm server to die")
+    files = sandbox.make_scratch("test-files-")
+    marker = files / "suite-started"
+    suite = course.hidden_tests / "sleepy"
+    suite.mkdir(parents=True)
+    (suite / "test_sleepy.py").write_text(f"import time\n\ndef test_waits():\n    open({str(marker)!r}, 'w').close()\n"
+                                          "    time.sleep(60)\n")
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = hidden_runner.run_hidden_suite(course, "sleepy", files, timeout_s=120)
+        except warm.ServerDied as err:
+            outcome["error"] = err
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not marker.exists() and time.monotonic() < deadline:  # forked from the server, and running
+        time.sleep(0.1)
+    servers = [s for s in warm._servers.values() if getattr(s, "process", None) is not None]
+    assert marker.exists() and servers
+    for server in servers:
+        server.process.kill()
+    thread.join(timeout=120)
+    assert isinstance(outcome.get("error"), warm.ServerDied), outcome
