@@ -100,3 +100,43 @@ def assert_accuracy(probabilities, labels, threshold: float, on: str, budget_not
         raise CheckFailure(f"test accuracy {accuracy:.4f} on {len(labels)} {on} is below {threshold:.2f} "
                            f"({budget_note})")
     return accuracy
+
+
+# A check that finds work this run did not do (a model trained elsewhere, or longer or on other
+# data than the budget says) says so in its message, beginning with FLAGGED, for a TA to look at.
+FLAGGED = "FLAGGED for a TA:"
+
+
+class ForgedWork(CheckFailure):
+    """Evidence that the graded work was not made by this run as the notebook says."""
+
+    def __init__(self, message: str):
+        super().__init__(f"{FLAGGED} {message}")
+
+
+def saved_optimizer_steps(model) -> int | None:
+    """The optimizer's step count saved with a Keras model (``model.optimizer.iterations``), or
+    None for a model saved without an optimizer."""
+    optimizer = getattr(model, "optimizer", None)
+    iterations = getattr(optimizer, "iterations", None)
+    if iterations is None:
+        return None
+    try:
+        return int(np.asarray(iterations.numpy() if hasattr(iterations, "numpy") else iterations))
+    except (TypeError, ValueError):
+        return None
+
+
+def assert_trained_steps(model, fewest: int, most: int, budget_note: str) -> int:
+    """The saved model took between ``fewest`` and ``most`` optimizer steps (the budget's
+    training), else ForgedWork saying how many it took."""
+    __tracebackhide__ = True
+    steps = saved_optimizer_steps(model)
+    expected = f"{fewest}" if fewest == most else f"{fewest}-{most}"
+    if steps is None:
+        raise ForgedWork(f"the saved model has no optimizer state; {budget_note} trains {expected} steps: the "
+                         "grader cannot tell that this run trained it (save the compiled, trained model)")
+    if not fewest <= steps <= most:
+        raise ForgedWork(f"the saved model took {steps} optimizer steps; {budget_note} trains {expected}: it was "
+                         "not trained by this run as the notebook says")
+    return steps

@@ -9,6 +9,7 @@ are never in reach of the student's kernel.
 from __future__ import annotations
 
 import errno
+import fnmatch
 import hashlib
 import json
 import os
@@ -315,17 +316,88 @@ def copy_regular_tree(base: Path, parts: tuple[str, ...], target: Path, skip=())
     return refused
 
 
+# Files and folders each assignment's notebook makes when it runs (saved models, artifacts/,
+# the split it copies, the tuner's trials). A copy handed in WITH the submission is removed at
+# intake, before the run, and named in the result: the grader grades what this run made, never
+# a model trained elsewhere (on the grader's test split, say) that a notebook loads instead of
+# training (issue 17, deliverable 6). Patterns are fnmatch patterns of a path relative to the
+# submission folder; a pattern ending in "/" names a folder, removed whole. GENERIC applies to
+# every assignment: no notebook here takes a model as input. What each notebook saves, from
+# source/<assignment>/*.ipynb and tests/hidden/<assignment>/ (grep for save(, savez, artifacts):
+PRODUCED_BY_NOTEBOOK_GENERIC = ("artifacts/", "*.keras", "*.h5", "*.hdf5", "*.ckpt", "*.ckpt.*")
+PRODUCED_BY_NOTEBOOK = {
+    "batchnorm": (),
+    "cnn_arithmetic": (),
+    # hwtools.assignments.flowers: ARTIFACTS (models, manifest, datasets record, checkpoints);
+    # the notebook copies its split into data/ from the subsample it makes in flowers_subset/
+    "flowers": ("data/", "flowers_subset/"),
+    "gas_consumption": (),  # save_artifacts: artifacts/
+    # hwtools.assignments.gradcam: MODEL_FILE, HEATMAPS_FILE
+    "gradcam": ("gradcam_model.keras", "gradcam_heatmaps.npz"),
+    # hwtools.assignments.kerastuner_mnist: BEST_MODEL_FILE, BEST_HYPERPARAMETERS_FILE, TUNER_DIRECTORY
+    "kerastuner_mnist": ("kerastuner_best_model.keras", "kerastuner_best_hyperparameters.json",
+                         "kerastuner_search/"),
+    "medical": (),  # save_artifacts: artifacts/
+}
+
+
+def produced_by_notebook(assignment: str) -> tuple[str, ...]:
+    """The patterns of what ASSIGNMENT's notebook makes (``PRODUCED_BY_NOTEBOOK``)."""
+    return PRODUCED_BY_NOTEBOOK_GENERIC + tuple(PRODUCED_BY_NOTEBOOK.get(assignment, ()))
+
+
+def _produced(relative: str, is_folder: bool, patterns: tuple[str, ...]) -> bool:
+    name = relative.rsplit("/", 1)[-1]
+    for pattern in patterns:
+        if pattern.endswith("/"):
+            if is_folder and fnmatch.fnmatchcase(relative, pattern[:-1]):
+                return True
+        elif not is_folder and (fnmatch.fnmatchcase(relative, pattern)
+                                or ("/" not in pattern and fnmatch.fnmatchcase(name, pattern))):
+            return True
+    return False
+
+
+def remove_produced_files(folder: Path, assignment: str) -> list[str]:
+    """Remove from FOLDER (the grader's intake copy: regular files and folders only, no links)
+    what the assignment's notebook makes when it runs; one line for each, by name."""
+    patterns = produced_by_notebook(assignment)
+    removed: list[str] = []
+
+    def visit(path: Path, prefix: str) -> None:
+        for entry in sorted(os.scandir(path), key=lambda e: e.name):
+            relative = prefix + entry.name
+            is_folder = entry.is_dir(follow_symlinks=False)
+            if _produced(relative, is_folder, patterns):
+                if is_folder:
+                    count = sum(len(files) for _, _, files in os.walk(entry.path))
+                    shutil.rmtree(entry.path)
+                    removed.append(f"{relative}/ ({count} file{'s' * (count != 1)})")
+                else:
+                    os.unlink(entry.path)
+                    removed.append(relative)
+            elif is_folder:
+                visit(Path(entry.path), relative + "/")
+
+    visit(Path(folder), "")
+    return [f"removed before the run: {', '.join(removed)}: the notebook makes {'these' if len(removed) > 1 else 'this'} "
+            "itself when it runs; copies handed in with the submission are not graded"] if removed else []
+
+
 def take_submission(root: Path, assignment: str, student: str, target: Path) -> list[str]:
     """The student's submitted/<student>/<assignment>/ copied into TARGET: regular files and
-    folders only, never following a link; returns what was left out, one line each. Raises
+    folders only, never following a link, without what the notebook makes when it runs
+    (``remove_produced_files``); returns what was left out or removed, one line each. Raises
     UntrustedEntry if the submission folder (or submitted/<student>) is itself a link."""
-    return copy_regular_tree(Path(root), ("submitted", student, assignment), target)
+    left_out = copy_regular_tree(Path(root), ("submitted", student, assignment), target)
+    return left_out + remove_produced_files(target, assignment)
 
 
 def prepare_scratch_course(root: Path, assignment: str, student: str, scratch: Path,
                            submission: Path | None = None) -> Path:
     """SCRATCH/course with the assignment's source and the submission (from SUBMISSION, a copy
-    made by ``take_submission``, else taken from the course now), and SCRATCH's gradebook."""
+    made by ``take_submission``, else taken from the course now), and SCRATCH's gradebook.
+    Either way, nothing the notebook makes reaches the run from the submission."""
     course = scratch / "course"
     _copy_source(root, assignment, course, for_sandbox=True)
     target = course / "submitted" / student / assignment
@@ -333,6 +405,7 @@ def prepare_scratch_course(root: Path, assignment: str, student: str, scratch: P
         take_submission(root, assignment, student, target)
     else:
         copy_regular_tree(submission.parent, (submission.name,), target)
+        remove_produced_files(target, assignment)  # an intake made by take_submission has none left
     shutil.copy(gradebook_template(root, assignment), scratch / GRADEBOOK)
     return course
 

@@ -5,8 +5,11 @@ itself; the student's printed numbers never count.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from hwtools import budget
 from hwtools.data import load_mnist
 
 # Artifacts the notebook saves beside itself and the grader reads.
@@ -15,12 +18,19 @@ HEATMAPS_FILE = "gradcam_heatmaps.npz"
 LAST_CONV_LAYER = "last_conv"
 REAL_MNIST_TEST_SIZE = 10_000
 
-# Test accuracy of the saved model, measured by the grader on the loader's whole test split.
-# Calibration (the reference solution's training, seeds 0-5, offline fixture: 1500 training
-# images, 297 test images; an untrained model scores 0.10-0.12):
-#   ci, 2 epochs:    0.835 0.849 0.889 0.805 0.798 0.892 -> threshold 0.70 (min - 0.10)
-#   grade, 3 epochs: 0.892 0.926 0.946 0.869 0.926 0.899 -> threshold 0.78 (min - 0.09)
-#   full, 5 epochs (seeds 0-2): 0.926 0.956 0.970 -> threshold 0.85
+# Test accuracy of the saved model, measured by the grader on its held-out test images (HELD_OUT
+# below: 200 of the fixture's 297 test images, 5000 of real MNIST's 10,000).
+# Calibration on the held-out 200 (the reference solution's training, keras 3.15, offline
+# fixture: 1500 training images, validation_split 0.1 as in the locked cell; an untrained model
+# scores 0.10-0.12):
+#   ci, 2 epochs, seeds 0-13: 0.82 0.84 0.875 0.75 0.80 0.85 0.865 0.86 0.745 0.82 0.875 0.72 0.85
+#     0.83 (validation_split 0: 0.815-0.905) -> threshold 0.60 (min - 0.12)
+#   grade, 3 epochs, seeds 0-13: 0.875 0.895 0.91 0.91 0.875 0.91 0.93 0.885 0.91
+#     0.915 0.93 0.875 0.90 0.89
+#     (validation_split 0: 0.905-0.945) -> threshold 0.78 (min - 0.09)
+#   full, 5 epochs (seeds 0-2, on all 297 test images; full mode holds none out): 0.926 0.956
+#     0.970 -> threshold 0.85
+# Before the hold-out (on all 297 test images, seeds 0-5): ci 0.798-0.892, grade 0.869-0.946.
 # "real": no real MNIST reaches this machine, so these are not measured here. This CNN is
 # known to reach about 0.99 after 5 epochs on all 60,000 images (the assignment's target),
 # about 0.97 after 3 epochs on 6,000 and about 0.93 after 2 epochs on 1,500; the
@@ -31,15 +41,68 @@ BUDGET = {
     "grade": {"n_train": 6000, "epochs": 3, "batch_size": 64, "hidden_call_timeout_s": 60,
               "min_test_accuracy": {"real": 0.93, "fixture": 0.78}},
     "ci": {"n_train": 1500, "epochs": 2, "batch_size": 64, "hidden_call_timeout_s": 60,
-           "min_test_accuracy": {"real": 0.85, "fixture": 0.70}},
+           "min_test_accuracy": {"real": 0.85, "fixture": 0.60}},
 }
 
 
-def load_mnist_tagged():
-    """MNIST through hwtools' loader, with "real" or "fixture" for the thresholds that apply."""
+# The grader's own test images (issue 17, deliverable 6): the last HELD_OUT[source] images of
+# the loader's test split. Under HW_MODE=grade and ci (the modes submissions run in) the
+# notebook's loader (load_mnist_tagged) omits them, so the notebook never trains on the images
+# its accuracy is measured on; the hidden suite measures on them alone (grader_test_split). In
+# the full budget (students at home) the notebook sees the whole test split. Limits: the offline
+# fixture is scikit-learn's digits, installed with scikit-learn, and hwtools.data (real MNIST:
+# keras' cache or HW_MNIST_PATH, where readable) is importable in the sandbox, so a student who
+# loads the raw data directly can still reach these images; the step count of the saved model
+# (expected_training_steps) still catches a model trained longer than the budget says.
+HELD_OUT = {"real": 5000, "fixture": 200}
+
+
+def _full_mnist_tagged():
     (x_train, y_train), (x_test, y_test) = load_mnist()
     source = "real" if len(x_test) == REAL_MNIST_TEST_SIZE else "fixture"
     return (x_train, y_train), (x_test, y_test), source
+
+
+def load_mnist_tagged():
+    """MNIST through hwtools' loader, with "real" or "fixture" for the thresholds that apply;
+    in the grade and ci budgets without the grader's held-out test images (``HELD_OUT``)."""
+    (x_train, y_train), (x_test, y_test), source = _full_mnist_tagged()
+    if budget.mode() != "full":
+        keep = len(x_test) - HELD_OUT[source]
+        x_test, y_test = x_test[:keep], y_test[:keep]
+    return (x_train, y_train), (x_test, y_test), source
+
+
+def grader_test_split():
+    """(x_test, y_test, source): the held-out test images the hidden suite measures accuracy on,
+    which the notebook's loader never returns in the grade and ci budgets."""
+    _, (x_test, y_test), source = _full_mnist_tagged()
+    return x_test[-HELD_OUT[source]:], y_test[-HELD_OUT[source]:], source
+
+
+# The saved model must have been trained by this run as the notebook says: the Adam step count
+# saved in the .keras file (optimizer.iterations) must be the budget's epochs x
+# ceil(training images / batch size), for a validation split between 0 and MAX_VALIDATION_SPLIT
+# (the locked training cell holds out 0.1; a student who holds out none or up to 0.2 trains as
+# the budget says too). The training images are the first n_train of the loader's training
+# split (all of it where the loader has fewer). Calibration (the reference's training, seeds
+# 0-5, keras 3.15, saved and loaded back; every seed gives the same count):
+#   ci, fixture, 1500 images, 2 epochs:  validation_split 0.1 -> 44 steps, 0.0 -> 48; window 38..48
+#   grade, fixture, 1500 images, 3 epochs: validation_split 0.1 -> 66 steps, 0.0 -> 72; window 57..72
+#   grade, real, 6000 images, 3 epochs: 0.1 -> 3 x ceil(5400/64) = 255 (computed); window 225..282
+# Forged work measured in issue 17: a shipped model trained elsewhere took 348 steps, training
+# on the test split 150.
+MAX_VALIDATION_SPLIT = 0.2
+
+
+def expected_training_steps(n_loader_train: int, settings=None) -> tuple[int, int]:
+    """(fewest, most) optimizer steps of the budget's training on a loader with
+    ``n_loader_train`` training images (``settings``: the budget, default the active mode's)."""
+    settings = settings or budget.budget("gradcam")
+    n = min(settings["n_train"] or n_loader_train, n_loader_train)
+    per_epoch = [math.ceil(math.ceil(n * (1 - split)) / settings["batch_size"])
+                 for split in (MAX_VALIDATION_SPLIT, 0.0)]
+    return settings["epochs"] * per_epoch[0], settings["epochs"] * per_epoch[1]
 
 
 def show_digits(images, labels, count: int = 10):

@@ -1,7 +1,9 @@
 """Hidden grading of gradcam.ipynb.
 
 The student's functions run in a sandboxed process on data the grader makes; the saved model
-is loaded here and measured on the loader's test split; Grad-CAM is compared with a
+is loaded here, its optimizer's step count must be the budget's training (a model trained
+elsewhere, longer or on other data is flagged and loses the accuracy points), and it is measured
+on held-out test images the notebook's loader never returns in the grade and ci budgets; Grad-CAM is compared with a
 reference computed here, on a functional model with fixed weights that this suite builds
 (its last Dense layer gives scores without softmax, as in the Keras Grad-CAM example).
 """
@@ -14,8 +16,10 @@ import tensorflow as tf
 from scipy.stats import spearmanr
 
 from hwtools import budget, seeding
-from hwtools.assignments.gradcam import HEATMAPS_FILE, MODEL_FILE, load_mnist_tagged
-from hwtools.checks import CheckFailure, as_float_array, assert_accuracy, assert_close, assert_shape
+from hwtools.assignments.gradcam import (HEATMAPS_FILE, MODEL_FILE, expected_training_steps, grader_test_split,
+                                        load_mnist_tagged)
+from hwtools.checks import (CheckFailure, as_float_array, assert_accuracy, assert_close, assert_shape,
+                            assert_trained_steps)
 from hwtools.data import mnist_digits_fixture
 from hwtools.wire import ModelFile
 
@@ -263,11 +267,17 @@ def test_loss_and_optimizer(student_model):
 
 @pytest.mark.points(3, group="hidden_accuracy")
 def test_test_accuracy(student_model):
-    """accuracy of the saved model on the loader's test split, measured by the grader"""
-    _, (x_test, y_test), source = load_mnist_tagged()
+    """accuracy of the saved model, trained by this run as the budget says, on the grader's held-out test images"""
+    (x_train, _), _, _ = load_mnist_tagged()
+    fewest, most = expected_training_steps(len(x_train))
+    assert_trained_steps(student_model, fewest, most, f"the {budget.mode()} budget ({settings()['epochs']} epochs "
+                         f"of {min(settings()['n_train'] or len(x_train), len(x_train))} images, batch size "
+                         f"{settings()['batch_size']})")
+    x_test, y_test, source = grader_test_split()  # images the notebook's loader never returned
     threshold = settings()["min_test_accuracy"][source]
     probabilities = student_model.predict(x_test.astype("float32")[..., np.newaxis] / 255.0, verbose=0, batch_size=500)
-    assert_accuracy(probabilities, y_test, threshold, f"{source} test images", f"the {budget.mode()} budget's threshold")
+    assert_accuracy(probabilities, y_test, threshold, f"held-out {source} test images",
+                    f"the {budget.mode()} budget's threshold")
 
 
 # --- Grad-CAM on the grader's model ---------------------------------------------------------
