@@ -8,15 +8,16 @@ was recorded, and the next run grades only what is missing or changed.
 from __future__ import annotations
 
 import contextlib
+import html
+import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 from hwtools import gradebook_writer, nbgrader_bridge, sandbox
-from hwtools.course import Course
-from hwtools.grade import grade_submission, submission_fingerprint
+from hwtools.course import Course, id_usable_in_paths, shown_id, student_id_problem
+from hwtools.grade import FAILURE_CELL_ID, NOTEBOOK_BYTES, grade_submission, submission_fingerprint
 from hwtools.sanitize import terminal_safe
 
 
@@ -61,14 +62,30 @@ class NotReleased(RuntimeError):
     """Grading needs the assignment's grade cells, which `hw release` records."""
 
 
-def _require_release(course: Course, assignment: str) -> None:
+def _require_release(course: Course, assignment: str) -> float:
+    """The assignment's points (it must have been released)."""
     from nbgrader.api import MissingEntry
 
     with gradebook_writer.open_gradebook(course) as gb:
         try:
-            gb.find_assignment(assignment)
+            return float(gb.find_assignment(assignment).max_score)
         except MissingEntry:
             raise NotReleased(f"{assignment} is not in the gradebook yet: run `hw release {assignment}` first") from None
+
+
+def refuse(course: Course, assignment: str, student: str, reason: str, max_score: float) -> dict:
+    """A submission whose student id cannot be graded safely: one line here, a row in the
+    results, and (where the id can name a folder) a feedback page saying why; never graded,
+    never recorded in the gradebook."""
+    row = {"student": student, "assignment": assignment, "status": "refused", "reason": reason, "score": 0.0,
+           "max_score": max_score, "manual_pending": 0, "seconds": 0.0, "grades": []}
+    print(terminal_safe(f"{assignment}: refused {shown_id(student)}: {reason}"), flush=True)
+    if id_usable_in_paths(student):
+        write_own_feedback(course, assignment, student, row)
+    else:
+        print(terminal_safe(f"{assignment}: no feedback page for {shown_id(student)}: the id cannot name a folder"),
+              flush=True)
+    return row
 
 
 def _progress(done: int, failed: int, total: int, started: float, latest: dict) -> None:
@@ -93,14 +110,18 @@ def autograde(course: Course, assignments: str | list[str], students: list[str] 
             sandbox.require_sandbox()  # (a cluster's workers refuse each submission themselves)
             stack.enter_context(sandbox.shared_warm_server())
         for assignment in assignments:
-            _require_release(course, assignment)
-            todo, kept = pending_students(course, assignment, students or course.students(assignment), force)
+            max_score = _require_release(course, assignment)
+            chosen = list(students) if students is not None else \
+                course.students(assignment) + sorted(course.refused_students(assignment))
+            refused = {s: why for s in chosen if (why := student_id_problem(s))}
+            results += [refuse(course, assignment, s, why, max_score) for s, why in refused.items()]
+            todo, kept = pending_students(course, assignment, [s for s in chosen if s not in refused], force)
             if kept:
                 print(f"{assignment}: {len(kept)} submission(s) unchanged since graded, kept (--force regrades)")
             jobs += [(assignment, student) for student in todo]
             results += kept
         stale = [(r["assignment"], r["student"]) for r in results
-                 if not _feedback_current(course, r["assignment"], r["student"])]
+                 if r.get("skipped") and not _feedback_current(course, r["assignment"], r["student"])]
         if jobs:
             client = stack.enter_context(_cluster(min(workers or os.cpu_count() or 1, len(jobs)), scheduler))
             feedback = {pair: _submit_feedback(client, course, *pair) for pair in stale}
@@ -121,7 +142,7 @@ def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s, fe
     named = sorted({a for a, _ in jobs}, key=[a for a, _ in jobs].index)
     print(f"{', '.join(named)}: grading {len(jobs)} submission(s)", flush=True)
     expected = expected_seconds(course, jobs)
-    futures = {client.submit(grade_submission, str(course.root), assignment, student, timeout_s, pure=False,
+    futures = {client.submit(grade_and_explain, str(course.root), assignment, student, timeout_s, pure=False,
                              priority=expected[(assignment, student)]): (assignment, student)
                for assignment, student in jobs}
     with gradebook_writer.open_gradebook(course) as gradebook:
@@ -135,6 +156,10 @@ def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s, fe
             if result["status"] in ("graded", "failed"):
                 gradebook_writer.record_result(course, result, gradebook)
                 feedback[(assignment, student)] = _submit_feedback(client, course, assignment, student)
+            else:  # never recorded: its page says why, from this result
+                print(terminal_safe(f"feedback for {student} ({assignment}): "
+                                    f"{write_own_feedback(course, assignment, student, dict(result, grades=result.get('grades', [])))}"),
+                      flush=True)
             failed += result["status"] != "graded"
             results.append(result)
             _progress(len(results), failed, len(jobs), started, result)
@@ -144,11 +169,169 @@ def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s, fe
     return results
 
 
+def grade_and_explain(root: str, assignment: str, student: str, timeout_s: float = 1800) -> dict:
+    """``grade.grade_submission``, and what the student changed in the structure of each
+    notebook (grade cells renamed, duplicated, deleted, their metadata or type changed: see
+    ``nbgrader_plugins.notebook_changes``) named in the reason, the flags and the note on top of
+    the feedback. Runs on a worker."""
+    result = grade_submission(root, assignment, student, timeout_s)
+    try:
+        changes = _notebook_changes(Path(root), assignment, student)
+    except Exception as err:  # the grade stands; the explanation is best effort
+        changes = [f"the notebook's cells could not be compared with the release ({type(err).__name__})"]
+    new = [change for change in changes if change not in result.get("reason", "")]
+    if not new:
+        return result
+    parts = [result["reason"], *new] if result["status"] == "failed" else [*new, result["reason"]]
+    result["reason"] = "; ".join(part for part in parts if part)
+    result["flags"] = [*new, *result.get("flags", [])]
+    folder = Path(result.get("autograded_files", ""))
+    for path in sorted(folder.glob("*.ipynb")) if folder.is_dir() and not folder.is_symlink() else ():
+        _add_note(path, "; ".join(new) + ".")
+    return result
+
+
+def _notebook_changes(root: Path, assignment: str, student: str) -> list[str]:
+    """The structural changes of each submitted notebook against its release, in sentences
+    (a notebook's name is given where the assignment has several)."""
+    from hwtools.execute_submission import read_regular
+    from hwtools.nbgrader_plugins import notebook_changes
+
+    course = Course(root)
+    released = sorted(p.name for p in (course.release / assignment).glob("*.ipynb"))
+    changes = []
+    for name in released:
+        try:
+            submitted = json.loads(read_regular(root, f"submitted/{student}/{assignment}/{name}", NOTEBOOK_BYTES))
+        except (OSError, ValueError):
+            continue  # missing, a link, or not JSON: the grade's reason says so
+        found = notebook_changes(submitted, json.loads((course.release / assignment / name).read_text()))
+        changes += [f"{name}: {change}" if len(released) > 1 else change for change in found]
+    return changes
+
+
+def _add_note(path: Path, text: str) -> None:
+    """TEXT in the autograder's note on top of an autograded notebook (written by the grader)."""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except Exception:
+        return
+    notes = [cell for cell in notebook.cells if cell.get("id") == FAILURE_CELL_ID]
+    if notes:
+        notes[0].source = f"{notes[0].source} {text}"
+    else:
+        cell = nbformat.v4.new_markdown_cell(f"**Autograder:** {text}")
+        cell["id"] = FAILURE_CELL_ID
+        notebook.cells.insert(0, cell)
+    nbformat.write(notebook, str(path))
+
+
 def feedback_page(root: str, assignment: str, student: str) -> str:
     """Write one submission's feedback pages with nbgrader (on a worker, once its grade is
-    recorded: the gradebook is only read here); '' or nbgrader's error."""
-    result = nbgrader_bridge.api(Path(root)).generate_feedback(assignment, student, force=True)
-    return "" if result.get("success") else (result.get("error") or "failed")[-300:]
+    recorded: the gradebook is only read here); where nbgrader cannot, a page of the
+    autograder's own at the same path. '' when nbgrader wrote every page, else a line saying
+    what happened."""
+    course = Course(Path(root))
+    try:
+        result = nbgrader_bridge.api(course.root).generate_feedback(assignment, student, force=True)
+        error = "" if result.get("success") else _last_log_line(result.get("error") or result.get("log") or "failed")
+    except Exception as err:
+        error = f"{type(err).__name__}: {err}"[:300]
+    missing = [p for p in _feedback_paths(course, assignment, student) if not p.is_file()]
+    if not error and not missing:
+        return ""
+    state = gradebook_writer.recorded_state(course, assignment, student) or {}
+    row = {"student": student, "assignment": assignment, "status": state.get("status", "not graded"),
+           "reason": state.get("reason", ""), "score": state.get("score"), "max_score": state.get("max_score")}
+    written = write_own_feedback(course, assignment, student, row)
+    why = error or "nbgrader wrote no page for " + ", ".join(p.name for p in missing)
+    return f"nbgrader could not write the feedback page ({why}); {written}"
+
+
+def _last_log_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return (lines[-1] if lines else "failed")[:300]
+
+
+def _feedback_paths(course: Course, assignment: str, student: str) -> list[Path]:
+    """feedback/<student>/<assignment>/<notebook>.html for each notebook of the release."""
+    names = sorted(p.stem for p in (course.release / assignment).glob("*.ipynb")) or [assignment]
+    return [course.feedback / student / assignment / f"{name}.html" for name in names]
+
+
+def _cell_scores(course: Course, assignment: str, student: str, grades: list[dict] | None) -> dict:
+    """notebook -> [(cell, score or None, max, needs manual grade)] for the page: the gradebook's
+    (manual scores included) where the submission is recorded, else the result's, else the
+    released cells unscored."""
+    from nbgrader.api import MissingEntry
+
+    cells: dict[str, list] = {}
+    try:
+        with gradebook_writer.open_gradebook(course) as gb:
+            for notebook in gb.find_assignment(assignment).notebooks:
+                rows = cells.setdefault(notebook.name, [])
+                for cell in sorted(notebook.grade_cells, key=lambda c: c.name):
+                    score, manual = None, False
+                    if grades is None:
+                        try:
+                            grade = gb.find_grade(cell.name, notebook.name, assignment, student)
+                            score, manual = grade.score, bool(grade.needs_manual_grade)
+                        except MissingEntry:
+                            pass
+                    else:
+                        match = [g for g in grades if g.get("name") == cell.name and g.get("notebook") == notebook.name]
+                        if match:
+                            score, manual = match[0].get("auto_score"), bool(match[0].get("needs_manual_grade"))
+                    rows.append((cell.name, score, float(cell.max_score), manual))
+    except Exception:
+        pass
+    return cells
+
+
+def write_own_feedback(course: Course, assignment: str, student: str, row: dict) -> str:
+    """The autograder's own feedback page at nbgrader's path, for a submission nbgrader gives
+    none (refused, never recorded, or nbgrader failed): the status, the reason and the score of
+    each grade cell, everything HTML-escaped. Returns a line saying where it was written."""
+    if not id_usable_in_paths(student):
+        return f"no feedback page: the id {shown_id(student)} cannot name a folder"
+    scores = _cell_scores(course, assignment, student, row.get("grades"))  # no grades in ROW: the gradebook's
+    written = []
+    for path in _feedback_paths(course, assignment, student):
+        _write_page(path, _own_page(assignment, student, path.stem, row, scores.get(path.stem, [])))
+        written.append(str(path.relative_to(course.root)))
+    return "wrote the autograder's own page " + ", ".join(written)
+
+
+def _own_page(assignment: str, student: str, notebook: str, row: dict, cells: list) -> str:
+    e = html.escape
+    score = row.get("score")
+    total = f"{score:g} / {row['max_score']:g}" if isinstance(score, (int, float)) and \
+        isinstance(row.get("max_score"), (int, float)) else "-"
+    lines = []
+    for name, cell_score, maximum, manual in cells:
+        shown = "to be graded by hand" if manual else ("not graded" if cell_score is None else f"{cell_score:g}")
+        lines.append(f"<tr><td>{e(name)}</td><td>{e(shown)}</td><td>{maximum:g}</td></tr>")
+    table = ("<table><tr><th>cell</th><th>score</th><th>points</th></tr>" + "".join(lines) + "</table>") \
+        if lines else ""
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{e(assignment)}: {e(notebook)}</title>"
+            "</head><body>"
+            f"<h1>Feedback: {e(assignment)} / {e(notebook)}</h1>"
+            f"<p>Student: {e(student)}</p>"
+            f"<p>Status: {e(str(row.get('status', '')))}; score: {e(total)}</p>"
+            f"<p><strong>Autograder:</strong> {e(row.get('reason') or 'no reason recorded')}</p>"
+            f"{table}</body></html>\n")
+
+
+def _write_page(path: Path, text: str) -> None:
+    """PATH written whole (a temporary file beside it, then renamed), no link followed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
 
 
 def expected_seconds(course: Course, jobs: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -182,21 +365,23 @@ def _feedback_current(course: Course, assignment: str, student: str) -> bool:
 
 
 def _report_feedback(feedback: dict) -> None:
+    """One line for each page nbgrader could not write (what was written instead)."""
     for (assignment, student), future in feedback.items():
         try:
-            error = future.result()
+            message = future.result()
         except Exception as err:
-            error = f"{type(err).__name__}: {err}"
-        if error:
-            print(terminal_safe(f"feedback for {student} ({assignment}) failed: {error}"), file=sys.stderr)
+            message = f"failed: {type(err).__name__}: {err}"
+        if message:
+            print(terminal_safe(f"feedback for {student} ({assignment}): {message}"), flush=True)
 
 
 def generate_feedback(course: Course, assignment: str, students: list[str]) -> None:
     """Feedback pages written here, one after another (after manual grading: `hw feedback`)."""
     for student in students:
-        error = feedback_page(str(course.root), assignment, student)
-        if error:
-            print(terminal_safe(f"feedback for {student} failed: {error}"), file=sys.stderr)
+        problem = student_id_problem(student)
+        message = problem and f"refused: {problem}" or feedback_page(str(course.root), assignment, student)
+        if message:
+            print(terminal_safe(f"feedback for {shown_id(student)} ({assignment}): {message}"), flush=True)
 
 
 def summary_table(results: list[dict]) -> str:

@@ -7,6 +7,52 @@ from pathlib import Path
 
 ASSIGNMENT_ORDER = ("batchnorm", "gradcam", "kerastuner_mnist", "gas_consumption",
                     "medical", "flowers", "cnn_arithmetic")
+GLOB_CHARACTERS = "*?[]"  # nbgrader globs the student id in its paths
+
+
+def shown_id(student: str) -> str:
+    """A student id as a message shows it: quoted, control and format characters (ESC, newline,
+    bidi overrides) written as escapes, at most 80 characters."""
+    text = repr(student[:80]) + ("..." if len(student) > 80 else "")
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def student_id_problem(student: str) -> str | None:
+    """Why a student id cannot be graded safely, as a sentence naming the id (escaped), or None.
+
+    An id is a folder name in every path nbgrader and hw make (submitted/, autograded/,
+    feedback/, scratch folders) and a glob pattern in nbgrader's: '..', a separator or a control
+    character is never put in a path; glob characters make nbgrader grade another folder or none;
+    nbgrader strips spaces around an id (and then reads another folder). A leading dot or dash,
+    unicode and spaces inside an id are fine."""
+    shown = shown_id(student)
+    if not student:
+        return "the student id '' is empty; it was not graded"
+    if student in (".", ".."):
+        return f"the student id {shown} is not a folder name (it means a folder itself or its parent); it was not graded"
+    if "/" in student or "\\" in student or "\0" in student or (os.altsep and os.altsep in student):
+        return (f"the student id {shown} contains a path separator (/ or \\); it is never used in a path and "
+                "was not graded")
+    if not all(ch.isprintable() for ch in student):
+        return (f"the student id {shown} contains control characters; it is never used in a path or printed as "
+                "it is, and was not graded: rename its folder under submitted/")
+    if student.strip() != student:
+        return (f"the student id {shown} begins or ends with a space, which nbgrader strips (it would grade "
+                "another folder); rename the folder under submitted/ without it and grade again")
+    found = [ch for ch in GLOB_CHARACTERS if ch in student]
+    if found:
+        suggestion = "".join(ch for ch in student if ch not in GLOB_CHARACTERS) or "student"
+        return (f"the student id {shown} contains {' '.join(found)}, which nbgrader reads as a file name pattern "
+                f"(it would grade another folder or none); rename the folder submitted/{student} (for example to "
+                f"{suggestion}) and grade again")
+    return None
+
+
+def id_usable_in_paths(student: str) -> bool:
+    """Whether a (refused) id can still name a folder of feedback/: a plain name with no control
+    character (a glob character or an outer space is harmless there; hw writes that page itself)."""
+    return bool(student) and student not in (".", "..") and "/" not in student and "\\" not in student \
+        and "\0" not in student and all(ch.isprintable() for ch in student)
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -64,12 +110,21 @@ class Course:
         ordered = [a for a in ASSIGNMENT_ORDER if a in present]
         return ordered + sorted(present - set(ordered))
 
-    def students(self, assignment: str) -> list[str]:
-        """Students with a submission folder for the assignment."""
+    def submitters(self, assignment: str) -> list[str]:
+        """Every folder of submitted/ with a folder for the assignment (a leading dot included),
+        whatever its name: ``students`` and ``refused_students`` split them."""
         if not self.submitted.is_dir():
             return []
-        return sorted(p.name for p in self.submitted.iterdir()
-                      if (p / assignment).is_dir() and not p.name.startswith("."))
+        return sorted(p.name for p in self.submitted.iterdir() if (p / assignment).is_dir())
+
+    def students(self, assignment: str) -> list[str]:
+        """Students with a submission folder for the assignment whose id can be graded (see
+        ``student_id_problem``; the others are in ``refused_students``, never skipped in silence)."""
+        return [s for s in self.submitters(assignment) if student_id_problem(s) is None]
+
+    def refused_students(self, assignment: str) -> dict[str, str]:
+        """Submission folders whose id cannot be graded safely: id -> why, in a sentence."""
+        return {s: why for s in self.submitters(assignment) if (why := student_id_problem(s))}
 
     def submission_dir(self, student: str, assignment: str) -> Path:
         return self.submitted / student / assignment

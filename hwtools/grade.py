@@ -87,6 +87,35 @@ def _zero_reason(score: float, checks: list[dict]) -> str:
     return max(set(messages), key=messages.count)[:200]
 
 
+def _submitted_format_problem(submitted: Path) -> str | None:
+    """Why a submitted notebook that is valid JSON is no notebook nbgrader opens (nbformat 5,
+    no cells), read as a regular file (no link followed, size capped); None otherwise."""
+    from hwtools.nbgrader_plugins import notebook_format_problem
+
+    for name in sorted(os.listdir(submitted)):
+        if not name.endswith(".ipynb") or not regular_entry(submitted, name):
+            continue
+        try:
+            raw = json.loads(read_regular(submitted, name, NOTEBOOK_BYTES))
+        except (OSError, ValueError):
+            continue  # not JSON: the notebook file is corrupt, said below
+        problem = notebook_format_problem(raw)
+        if problem:
+            return problem
+    return None
+
+
+def _exception_line(text: str) -> str:
+    """The last exception nbgrader's log names (not nbgrader's own "see the above traceback"),
+    else its last line."""
+    import re
+
+    found = [m.group(1) for m in re.finditer(r"(?m)^\s*((?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Entry|Exit)\b"
+                                             r"(?::[^\n]*)?)$", text)
+             if "NbGraderException" not in m.group(1)]
+    return found[-1].strip()[:300] if found else _last_line(text)
+
+
 def explain_failure(execution: dict, submitted: Path) -> str:
     """A sentence a student understands for why the notebook could not be graded (SUBMITTED:
     the grader's copy of the submission)."""
@@ -96,11 +125,21 @@ def explain_failure(execution: dict, submitted: Path) -> str:
     if not any(p.name.endswith(".ipynb") and regular_entry(submitted, p.name) for p in
                (submitted.iterdir() if submitted.is_dir() and not submitted.is_symlink() else ())):
         return "no notebook was submitted"
+    problem = _submitted_format_problem(submitted)
+    if problem:
+        return problem
     if execution.get("process_limit_hit"):
         return PROCESS_LIMIT_MESSAGE.format(sandbox.Limits().max_tasks)
     if "DeadKernelError" in text or "Kernel died" in text or "kernel died" in text:
         return ("the notebook's kernel died while running (os._exit, a crash, or the memory limit); "
                 "nothing after that point could run")
+    if "SchemaTooNewError" in text or "SchemaTooOldError" in text:
+        return ("the nbgrader metadata of the notebook's cells was changed (a schema version nbgrader does not "
+                "know); hand in the released notebook with your answers, its cells' metadata untouched")
+    if "nbgrader metadata may be corrupted" in text or "nbgraderformat" in text or "MissingEntry" in text:
+        return ("the nbgrader metadata of the notebook's cells was changed and nbgrader could not grade it "
+                f"({_exception_line(text)}); hand in the released notebook with your answers, its cells' metadata "
+                "untouched")
     if "NotJSONError" in text or "does not appear to be JSON" in text or "Unreadable Notebook" in text \
             or "ValidationError" in text or "JSONDecodeError" in text:
         return "the notebook file is corrupt (not a valid Jupyter notebook) and could not be opened"
@@ -109,7 +148,7 @@ def explain_failure(execution: dict, submitted: Path) -> str:
     if execution.get("error", "").startswith(GRADER_PROCESS_ENDED):
         return ("the autograder's process running the notebook was killed (a signal sent from the notebook, "
                 "or the memory limit); nothing after that point could run")
-    return f"the notebook could not be run by the autograder: {_last_line(text)}"
+    return f"the notebook could not be run by the autograder: {_exception_line(text)}"
 
 
 def _log_tail(path: Path, chars: int = LOG_TAIL_CHARS) -> str:

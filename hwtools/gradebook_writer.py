@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from hwtools import nbgrader_bridge
-from hwtools.course import Course
+from hwtools.course import Course, student_id_problem
 
 def state_path(course: Course, assignment: str, student: str) -> Path:
     """Beside the autograded folder, not in it: nbgrader copies that folder into the feedback."""
@@ -51,6 +51,9 @@ def _sanitize_copy(path: Path) -> None:
 def record_result(course: Course, result: dict, gradebook) -> None:
     """Write one result (from ``grade.grade_submission``) into the gradebook and autograded/."""
     assignment, student = result["assignment"], result["student"]
+    problem = student_id_problem(student)
+    if problem:  # never a path made of it (hw autograde refuses such an id before grading)
+        raise ValueError(f"not recorded: {problem}")
     target = course.autograded_dir(student, assignment)
     if target.exists():
         shutil.rmtree(target)
