@@ -79,12 +79,8 @@ def refuse(course: Course, assignment: str, student: str, reason: str, max_score
     never recorded in the gradebook."""
     row = {"student": student, "assignment": assignment, "status": "refused", "reason": reason, "score": 0.0,
            "max_score": max_score, "manual_pending": 0, "seconds": 0.0, "grades": []}
-    print(terminal_safe(f"{assignment}: refused {shown_id(student)}: {reason}"), flush=True)
-    if id_usable_in_paths(student):
-        write_own_feedback(course, assignment, student, row)
-    else:
-        print(terminal_safe(f"{assignment}: no feedback page for {shown_id(student)}: the id cannot name a folder"),
-              flush=True)
+    page = write_own_feedback(course, assignment, student, row)
+    print(terminal_safe(f"{assignment}: refused {shown_id(student)}: {reason} ({page})"), flush=True)
     return row
 
 
@@ -111,7 +107,7 @@ def autograde(course: Course, assignments: str | list[str], students: list[str] 
             stack.enter_context(sandbox.shared_warm_server())
         for assignment in assignments:
             max_score = _require_release(course, assignment)
-            chosen = list(students) if students is not None else \
+            chosen = list(students) if students else \
                 course.students(assignment) + sorted(course.refused_students(assignment))
             refused = {s: why for s in chosen if (why := student_id_problem(s))}
             results += [refuse(course, assignment, s, why, max_score) for s, why in refused.items()]
@@ -295,7 +291,7 @@ def write_own_feedback(course: Course, assignment: str, student: str, row: dict)
     none (refused, never recorded, or nbgrader failed): the status, the reason and the score of
     each grade cell, everything HTML-escaped. Returns a line saying where it was written."""
     if not id_usable_in_paths(student):
-        return f"no feedback page: the id {shown_id(student)} cannot name a folder"
+        return "no feedback page: the id cannot name a folder"
     scores = _cell_scores(course, assignment, student, row.get("grades"))  # no grades in ROW: the gradebook's
     written = []
     for path in _feedback_paths(course, assignment, student):
