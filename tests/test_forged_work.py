@@ -11,7 +11,6 @@ Models are trained here (seconds each, ci budget) and the hidden suite's accurac
 called on them directly; one reference and one attacker notebook are executed and graded by
 the whole hidden suite.
 """
-import json
 import shutil
 from pathlib import Path
 
@@ -216,16 +215,22 @@ def test_the_reference_notebook_keeps_full_marks(repo, tmp_path):
     assert result["failed"] == set(), result["messages"]
 
 
-def test_a_notebook_that_loads_a_shipped_model_gets_no_training_credit(repo, course, models, tmp_path):
+def test_a_notebook_that_loads_a_shipped_model_gets_no_training_credit(course, models, tmp_path):
+    """Through the whole grader (nbgrader, sandbox, hidden suite): the shipped files are removed
+    and named in the flags; the disguised copy the notebook loads loses the accuracy points."""
+    from hwtools.autograde import autograde
+    from hwtools.release import release_all
+
     _, forged_path = models("grader_images")  # near-perfect on the grader's images
-    submit_folder(course, ASSIGNMENT, "mallory", attacker_folder(repo, tmp_path, forged_path))
-    intake = tmp_path / "intake"
-    lines = take_submission(course.root, ASSIGNMENT, "mallory", intake)
-    assert gradcam.MODEL_FILE in lines[0] and "artifacts/" in lines[0]
-    folder = executed_copy(intake, "gradcam.ipynb", tmp_path / "executed")
-    result = suite_result(repo, ASSIGNMENT, folder)
-    assert result["failed"] == {"test_test_accuracy"}, result["messages"]
-    message = result["messages"]["test_test_accuracy"]
-    assert message.startswith(FLAGGED) and "not trained by this run" in message, message
-    executed = json.loads((folder / "gradcam.ipynb").read_text())
-    assert not any(o.get("output_type") == "error" for c in executed["cells"] for o in c.get("outputs", []))
+    release_all(course, [ASSIGNMENT])
+    submit_folder(course, ASSIGNMENT, "mallory", attacker_folder(course, tmp_path, forged_path))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HW_CELL_TIMEOUT", "60")
+        (result,) = autograde(course, ASSIGNMENT, students=["mallory"], workers=1)
+    removed = [flag for flag in result["flags"] if flag.startswith("removed before the run:")]
+    assert len(removed) == 1 and gradcam.MODEL_FILE in removed[0] and "artifacts/" in removed[0], result["flags"]
+    assert "removed before the run" in result["reason"]
+    failed = {c["id"]: c["message"] for c in result["checks"] if not c["passed"]}
+    assert set(failed) == {"test_test_accuracy"}, failed
+    assert failed["test_test_accuracy"].startswith(FLAGGED) and "not trained by this run" in failed["test_test_accuracy"]
+    assert result["score"] == 20.0 - 3.0  # the rest of the work is hers; the training is not
