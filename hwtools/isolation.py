@@ -26,7 +26,9 @@ MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 4, 24, 38, 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
-STAGING = "/dev/shm"  # a private tmpfs is mounted here first, to hold binds while the rest is hidden
+STAGING = "/dev/shm"  # a private tmpfs is mounted here first, to build the new root in
+SYSTEM = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc")  # bound read-only into every sandbox
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 UID_BASE = int(os.environ.get("HW_SANDBOX_UID_BASE", 1_000_000_000))  # far from any real account
 
 
@@ -95,30 +97,89 @@ def _bring_loopback_up() -> None:
         fcntl.ioctl(sock, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b"\0" * 14))  # SIOCSIFFLAGS, IFF_UP
 
 
-def _private_filesystem(plan: Plan) -> None:
-    """Everything read-only; hidden paths covered; the writable folder and the exposed paths
-    bound back where they were, through a private staging tmpfs."""
+def _bind(source: str, target: str, writable: bool = False) -> None:
+    """Bind SOURCE (a folder or file, with what is mounted below it) on TARGET, read-only
+    unless asked, never with devices or set-uid programs."""
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    _mount(source, target, None, MS_BIND | MS_REC)
+    _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | (0 if writable else MS_RDONLY))
+
+
+def _minimal_dev(root: str, shm_mb: int) -> None:
+    """/dev with the harmless devices only, its own /dev/shm (capped) and no other mount."""
+    os.mkdir(f"{root}/dev")
+    _mount("tmpfs", f"{root}/dev", "tmpfs", MS_NOSUID, "size=64k,mode=755")
+    for name in DEVICES:
+        if os.path.exists(f"/dev/{name}"):
+            open(f"{root}/dev/{name}", "a").close()
+            _mount(f"/dev/{name}", f"{root}/dev/{name}", None, MS_BIND)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{root}/dev/{name}")
+    os.mkdir(f"{root}/dev/shm")
+    _mount("tmpfs", f"{root}/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={shm_mb}m,mode=1777")
+
+
+def _accounts(root: str, uid: int, home: str) -> None:
+    """/etc/passwd and /etc/group that name only root and the sandbox's own user."""
+    for name, text in (("passwd", f"root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                                  f"student:x:{uid}:{uid}:student:{home}:/usr/sbin/nologin\n"),
+                       ("group", f"root:x:0:\nstudent:x:{uid}:\n")):
+        path = f"{STAGING}/{name}"
+        with open(path, "w") as handle:
+            handle.write(text)
+        os.chmod(path, 0o644)
+        if os.path.exists(f"{root}/etc/{name}"):
+            _mount(path, f"{root}/etc/{name}", None, MS_BIND)
+
+
+def _private_filesystem(plan: Plan, uid: int) -> None:
+    """A new root of its own, read-only: the system folders (``SYSTEM``), the exposed paths
+    (interpreter, libraries, hwtools, data) and the writable folder, bound where they were;
+    a fresh /proc (mounted by its PID 1), /sys read-only, a minimal /dev, a small /tmp, and
+    accounts that name only itself. Nothing else of the machine (homes, other courses, the
+    sockets of /run and /tmp, /srv, /var) exists there; hidden paths inside what is bound
+    are covered."""
+    cwd = os.getcwd()
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=700")
-    holds = [(p, False) for p in plan.exposed if os.path.exists(p)]
-    if plan.writable is not None:
-        holds.append((str(plan.writable), True))
-    for index, (path, _) in enumerate(holds):
-        os.mkdir(f"{STAGING}/{index}")
-        _mount(path, f"{STAGING}/{index}", None, MS_BIND | MS_REC)
-    _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+    _mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=700")
+    root = f"{STAGING}/root"
+    os.mkdir(root)
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
+    for name in SYSTEM:
+        if os.path.islink(f"/{name}"):
+            os.symlink(os.readlink(f"/{name}"), f"{root}/{name}")
+        elif os.path.isdir(f"/{name}"):
+            _bind(f"/{name}", f"{root}/{name}")
+    _accounts(root, uid, str(plan.writable or "/"))
     for path in sorted(plan.hidden, key=len):
-        if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
-        elif os.path.lexists(path):
-            _mount("/dev/null", path, None, MS_BIND)
-    for index, (path, writable) in enumerate(holds):
-        os.makedirs(path, exist_ok=True)  # on the empty tmpfs of a hidden folder
-        _mount(f"{STAGING}/{index}", path, None, MS_MOVE)
-        if not writable:
-            _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-    _check(_libc.umount2(STAGING.encode(), MNT_DETACH), "umount staging")
-    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={plan.shm_mb}m,mode=1777")
+        inside = f"{root}{path}"
+        if os.path.isdir(inside) and not os.path.islink(inside):
+            _mount("tmpfs", inside, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
+        elif os.path.isfile(inside) and not os.path.islink(inside):
+            _mount("/dev/null", inside, None, MS_BIND)
+    os.mkdir(f"{root}/proc")
+    _bind("/sys", f"{root}/sys")
+    _minimal_dev(root, plan.shm_mb)
+    os.mkdir(f"{root}/tmp")
+    _mount("tmpfs", f"{root}/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+    for path in plan.exposed:
+        if os.path.exists(path):
+            _bind(path, f"{root}{path}")
+    if plan.writable is not None:
+        _bind(str(plan.writable), f"{root}{plan.writable}", writable=True)
+    _mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=64k,mode=755")
+    os.chdir(root)
+    _check(_libc.syscall(155 if os.uname().machine == "x86_64" else 41, b".", b"."), "pivot_root")
+    _check(_libc.umount2(b".", MNT_DETACH), "umount the old root")
+    try:
+        os.chdir(cwd)
+    except OSError:  # (a folder the sandbox does not have)
+        os.chdir("/")
 
 
 _FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
@@ -256,8 +317,8 @@ def enter(plan: Plan) -> int | None:
         _bring_loopback_up()
     if not plan.filesystem:
         return None
-    _private_filesystem(plan)
     uid = sandbox_uid()
+    _private_filesystem(plan, uid)
     if plan.writable is not None:
         _own_tree(Path(plan.writable), uid)
     _become_init()

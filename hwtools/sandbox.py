@@ -146,21 +146,15 @@ def _within(path: str, folder: str) -> bool:
 
 
 def _isolation_plan(writable: Path, hidden: tuple) -> isolation.Plan:
-    """Hidden: the secrets, and the first folder others may not enter on the way to each
-    needed path (the grader's home, say); exposed: the needed paths inside hidden folders."""
+    """Exposed: the needed paths that the sandbox's system folders do not hold already."""
     if isolation_problem(True, True) is not None:
         return isolation.Plan(network=network_isolation_available(), filesystem=False)
-    needed, hidden = _needed_paths(), [os.path.realpath(p) for p in hidden]
-    for path in needed:
-        parts = Path(path).parts
-        for depth in range(2, len(parts)):
-            folder = str(Path(*parts[:depth]))
-            if os.path.isdir(folder) and not os.stat(folder).st_mode & 0o001:
-                hidden.append(folder)
-                break
-    exposed = tuple(p for p in needed if any(_within(p, h) for h in hidden))
-    return isolation.Plan(writable=writable, hidden=tuple(dict.fromkeys(hidden)), exposed=exposed,
-                          shm_mb=Limits().shm_mb)
+    needed = _needed_paths()
+    system = [f"/{name}" for name in isolation.SYSTEM]
+    exposed = tuple(p for p in needed if not any(_within(p, f) for f in system)
+                    and not any(p != q and _within(p, q) for q in needed))
+    return isolation.Plan(writable=writable, hidden=tuple(dict.fromkeys(os.path.realpath(p) for p in hidden)),
+                          exposed=exposed, shm_mb=Limits().shm_mb)
 
 
 @functools.lru_cache(maxsize=None)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import textwrap
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -64,7 +66,12 @@ def _scratch_sources():
         folder = os.path.dirname(folder)
     return found
 
-def probe(grader_pid, port, course):
+def _unix(path):
+    with socket.socket(socket.AF_UNIX) as connection:
+        connection.connect(path)
+        return "connected"
+
+def probe(grader_pid, port, course, sibling):
     status = dict(line.split(":", 1) for line in _read("/proc/self/status").splitlines() if ":" in line)
     pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
     environs = [_try(lambda p=p: _read(f"/proc/{p}/environ")) for p in pids]
@@ -84,11 +91,32 @@ def probe(grader_pid, port, course):
         "solution": _try(lambda: _read(os.path.join(course, "source", "batchnorm", "forward_batchnorm.py"))),
         "write_course": _try(lambda: open(os.path.join(course, "planted.txt"), "w").close()),
         "connect": _try(lambda: _connect(port)),
+        "sibling_course": _try(lambda: _read(os.path.join(sibling, "gradebook.db"))),
+        "unix_socket": _try(lambda: _unix(os.path.join(sibling, "service.sock"))),
+        "accounts": _read("/etc/passwd").splitlines(),
         "scratch_source": _try(_scratch_sources),
         "environment": dict(os.environ), "environs": environs,
         "shm_mb": _shm(),
     }
 '''
+
+
+@pytest.fixture(scope="module")
+def sibling_course(tmp_path_factory):
+    """Another course on the machine, world-readable, with a service socket anyone may use."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="hw-test-sibling-"))
+    folder.chmod(0o755)
+    (folder / "gradebook.db").write_text("every student's email")
+    (folder / "gradebook.db").chmod(0o644)
+    service = socket.socket(socket.AF_UNIX)
+    service.bind(str(folder / "service.sock"))
+    service.listen(1)
+    (folder / "service.sock").chmod(0o777)
+    yield folder
+    service.close()
+    shutil.rmtree(folder)
 
 
 def _listener() -> socket.socket:
@@ -113,6 +141,9 @@ def assert_contained(facts: dict, course) -> None:
     assert facts["solution"] in ("FileNotFoundError", "PermissionError")
     assert facts["write_course"] in ("FileNotFoundError", "PermissionError", "OSError")
     assert facts["scratch_source"] == []  # the solutions are not in the scratch course either
+    assert facts["sibling_course"] == "FileNotFoundError"  # world-readable, but not in the sandbox's root
+    assert facts["unix_socket"] == "FileNotFoundError"  # a service's socket that anyone may connect to
+    assert [line.split(":")[0] for line in facts["accounts"]] == ["root", "student"]
     assert facts["connect"] in ("ConnectionRefusedError", "OSError", "TimeoutError")
     text = json.dumps(facts)
     assert not any(secret in text for secret in SECRETS.values())
@@ -126,7 +157,7 @@ def grader_secrets(monkeypatch):
         monkeypatch.setenv(name, value)
 
 
-def test_a_function_the_hidden_suite_calls_is_contained(course, grader_secrets, monkeypatch):
+def test_a_function_the_hidden_suite_calls_is_contained(course, grader_secrets, sibling_course, monkeypatch):
     from hwtools.student import StudentModule
 
     monkeypatch.setenv("HW_COURSE_ROOT", str(course.root))  # as the hidden runner sets it
@@ -134,7 +165,7 @@ def test_a_function_the_hidden_suite_calls_is_contained(course, grader_secrets, 
     (folder / "probe.py").write_text(PROBE)
     server = _listener()
     with StudentModule(folder / "probe.py", timeout_s=60) as module:
-        facts = module.call("probe", os.getpid(), server.getsockname()[1], str(course.root)).value
+        facts = module.call("probe", os.getpid(), server.getsockname()[1], str(course.root), str(sibling_course)).value
     server.close()
     assert_contained(facts, course)
 
@@ -154,7 +185,7 @@ def _outputs(course, student: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def hostile_class(tmp_path_factory):
+def hostile_class(tmp_path_factory, sibling_course):
     """The reference solution, an escaping kernel, a kernel that kills every process it may
     (kill -1), and one that signals its parents, graded in one run by ``hw``'s pipeline with
     secrets in the grader's environment and a loopback listener outside the sandbox."""
@@ -169,7 +200,7 @@ def hostile_class(tmp_path_factory):
         submit_source_solution(course, "batchnorm", "reference_solution")
         server = _listener()
         probe = textwrap.dedent(PROBE) + (f"\nprint('HW-PROBE ' + json.dumps(probe({os.getpid()}, "
-                                          f"{server.getsockname()[1]}, {str(course.root)!r})))")
+                                          f"{server.getsockname()[1]}, {str(course.root)!r}, {str(sibling_course)!r})))")
         _notebook_with(course, "mallory_escape", probe)
         _notebook_with(course, "mallory_kill_all", "import os\nos.kill(-1, 9)\nprint('still here')")
         _notebook_with(course, "mallory_kill_parents", "import os, signal\nfor pid in (0, 1, os.getppid()):\n"
