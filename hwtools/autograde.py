@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import json
 import os
 import statistics
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from hwtools import gradebook_writer, nbgrader_bridge, sandbox
 from hwtools.course import Course, id_usable_in_paths, shown_id, student_id_problem
-from hwtools.grade import FAILURE_CELL_ID, NOTEBOOK_BYTES, grade_submission, submission_fingerprint
+from hwtools.grade import grade_submission, submission_fingerprint
 from hwtools.sanitize import terminal_safe
 
 
@@ -138,7 +137,7 @@ def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s, fe
     named = sorted({a for a, _ in jobs}, key=[a for a, _ in jobs].index)
     print(f"{', '.join(named)}: grading {len(jobs)} submission(s)", flush=True)
     expected = expected_seconds(course, jobs)
-    futures = {client.submit(grade_and_explain, str(course.root), assignment, student, timeout_s, pure=False,
+    futures = {client.submit(grade_submission, str(course.root), assignment, student, timeout_s, pure=False,
                              priority=expected[(assignment, student)]): (assignment, student)
                for assignment, student in jobs}
     with gradebook_writer.open_gradebook(course) as gradebook:
@@ -163,65 +162,6 @@ def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s, fe
     print(f"graded {len(results)} submission(s) in {elapsed:.0f} s ({len(results) / elapsed * 60:.1f} per minute), "
           f"{failed} not fully graded", flush=True)
     return results
-
-
-def grade_and_explain(root: str, assignment: str, student: str, timeout_s: float = 1800) -> dict:
-    """``grade.grade_submission``, and what the student changed in the structure of each
-    notebook (grade cells renamed, duplicated, deleted, their metadata or type changed: see
-    ``nbgrader_plugins.notebook_changes``) named in the reason, the flags and the note on top of
-    the feedback. Runs on a worker."""
-    result = grade_submission(root, assignment, student, timeout_s)
-    try:
-        changes = _notebook_changes(Path(root), assignment, student)
-    except Exception as err:  # the grade stands; the explanation is best effort
-        changes = [f"the notebook's cells could not be compared with the release ({type(err).__name__})"]
-    new = [change for change in changes if change not in result.get("reason", "")]
-    if not new:
-        return result
-    parts = [result["reason"], *new] if result["status"] == "failed" else [*new, result["reason"]]
-    result["reason"] = "; ".join(part for part in parts if part)
-    result["flags"] = [*new, *result.get("flags", [])]
-    folder = Path(result.get("autograded_files", ""))
-    for path in sorted(folder.glob("*.ipynb")) if folder.is_dir() and not folder.is_symlink() else ():
-        _add_note(path, "; ".join(new) + ".")
-    return result
-
-
-def _notebook_changes(root: Path, assignment: str, student: str) -> list[str]:
-    """The structural changes of each submitted notebook against its release, in sentences
-    (a notebook's name is given where the assignment has several)."""
-    from hwtools.execute_submission import read_regular
-    from hwtools.nbgrader_plugins import notebook_changes
-
-    course = Course(root)
-    released = sorted(p.name for p in (course.release / assignment).glob("*.ipynb"))
-    changes = []
-    for name in released:
-        try:
-            submitted = json.loads(read_regular(root, f"submitted/{student}/{assignment}/{name}", NOTEBOOK_BYTES))
-        except (OSError, ValueError):
-            continue  # missing, a link, or not JSON: the grade's reason says so
-        found = notebook_changes(submitted, json.loads((course.release / assignment / name).read_text()))
-        changes += [f"{name}: {change}" if len(released) > 1 else change for change in found]
-    return changes
-
-
-def _add_note(path: Path, text: str) -> None:
-    """TEXT in the autograder's note on top of an autograded notebook (written by the grader)."""
-    import nbformat
-
-    try:
-        notebook = nbformat.read(str(path), as_version=4)
-    except Exception:
-        return
-    notes = [cell for cell in notebook.cells if cell.get("id") == FAILURE_CELL_ID]
-    if notes:
-        notes[0].source = f"{notes[0].source} {text}"
-    else:
-        cell = nbformat.v4.new_markdown_cell(f"**Autograder:** {text}")
-        cell["id"] = FAILURE_CELL_ID
-        notebook.cells.insert(0, cell)
-    nbformat.write(notebook, str(path))
 
 
 def feedback_page(root: str, assignment: str, student: str) -> str:

@@ -33,6 +33,7 @@ from pathlib import Path
 import nbformat
 
 from hwtools import budget, gradebook_writer, hidden_runner, sandbox, warm
+from hwtools.checks import FLAGGED
 from hwtools.course import Course
 from hwtools.execute_submission import (GRADEBOOK, copy_regular_tree, prepare_scratch_course, read_regular,
                                         regular_entry, take_submission, walk_regular)
@@ -399,6 +400,24 @@ def grade_submission(root: str, assignment: str, student: str, timeout_s: float 
         raise
 
 
+def _notebook_changes(course: Course, assignment: str, intake: Path) -> list[str]:
+    """The structural changes of each submitted notebook (the grader's copy, INTAKE) against its
+    release, in sentences (``nbgrader_plugins.notebook_changes``; a notebook's name is given
+    where the assignment has several)."""
+    from hwtools.nbgrader_plugins import notebook_changes
+
+    released = sorted(p.name for p in (course.release / assignment).glob("*.ipynb"))
+    changes = []
+    for name in released:
+        try:
+            submitted = json.loads(read_regular(intake, name, NOTEBOOK_BYTES))
+        except (OSError, ValueError):
+            continue  # missing, or not JSON: the grade's reason says so
+        found = notebook_changes(submitted, json.loads((course.release / assignment / name).read_text()))
+        changes += [f"{name}: {change}" if len(released) > 1 else change for change in found]
+    return changes
+
+
 def _grade(course: Course, assignment: str, student: str, timeout_s: float, scratch: Path) -> dict:
     started, waited = time.monotonic(), warm.waited()
     sandbox.warm_up()  # its imports overlap with preparing the scratch course
@@ -438,6 +457,9 @@ def _grade(course: Course, assignment: str, student: str, timeout_s: float, scra
     timings = {"execute": round(executed_at - started, 1), "hidden": round(time.monotonic() - executed_at, 1),
                "server_wait": round(server_wait, 1)}
     totals = hidden_runner.group_totals(hidden["checks"])
+    flags += [change for change in _notebook_changes(course, assignment, intake) if change not in (failure or "")]
+    flags += [c["message"].splitlines()[0] for c in hidden["checks"]
+              if not c["passed"] and (c["message"] or "").startswith(FLAGGED)]
 
     grades, reports = [], {}
     for notebook, notebook_cells in cells.items():

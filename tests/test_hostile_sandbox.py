@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import copy_course, submit_folder, submit_source_solution
+from conftest import copy_course, submit_source_solution
 from hwtools import sandbox
 
 SECRETS = {"PGPASSWORD": "pg-s3cret-4711", "JUPYTERHUB_API_TOKEN": "hub-t0ken-4711",

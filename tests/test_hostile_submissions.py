@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_course, submit_folder, submit_source_solution
+from conftest import copy_course, submit_source_solution
 
 ASSIGNMENT = "batchnorm"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
