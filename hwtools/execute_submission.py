@@ -3,24 +3,23 @@
 The grader first copies the assignment's source and the student's files into SCRATCH/course,
 and a copy of the assignment's gradebook template (``prepare_scratch_course``); then ``python
 -I -m hwtools.execute_submission ASSIGNMENT STUDENT SCRATCH``, in the sandbox, runs nbgrader
-autograde against that scratch gradebook and writes SCRATCH/execution.json. The real course, its gradebook and the other students' files
-are never in reach of the student's kernel.
+autograde against that scratch gradebook and writes SCRATCH/execution.json. The real course,
+its gradebook and the other students' files are never in reach of the student's kernel.
 """
 from __future__ import annotations
 
-import errno
 import fnmatch
 import hashlib
 import json
 import os
 import shutil
-import stat
 import sys
 import time
 import traceback
 from pathlib import Path
 
 from hwtools import nbgrader_bridge, warm_kernel
+from hwtools.untrusted_files import copy_regular_tree
 
 GRADEBOOK = "scratch-gradebook.db"
 
@@ -63,257 +62,6 @@ def gradebook_template(root: Path, assignment: str) -> Path:
         os.replace(work / "new.db", template)  # atomic: a worker building the same one at once is harmless
         shutil.rmtree(work, ignore_errors=True)
     return template
-
-
-# Files a submission hands in, or a sandboxed run leaves, are read as regular files only: no
-# link is followed (at any component of the path), pipes, sockets and devices are never opened,
-# and each file and each tree has a size cap. Everything else is left out and named.
-MAX_FILE_BYTES = 256 * 1024 * 1024  # a saved model; the feedback keeps files under 50 MB only
-MAX_TREE_BYTES = 1024 * 1024 * 1024
-MAX_TREE_ENTRIES = 5000
-MAX_TREE_DEPTH = 16
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
-
-
-class UntrustedEntry(OSError):
-    """An entry that is not a regular file or folder, or is over a cap; str() says which, by name."""
-
-
-def describe_kind(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "a symbolic link"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device file"
-    return "not a regular file"
-
-
-def _refusal(name: str, mode: int) -> str:
-    return f"{name} is {describe_kind(mode)}; only regular files are graded"
-
-
-def open_folder(base: Path, *parts: str) -> int:
-    """A descriptor of BASE/PARTS..., every component opened without following a link (BASE
-    itself included; its parents are the grader's own). Raises UntrustedEntry naming a link
-    or a non-folder, FileNotFoundError for a missing one."""
-    try:
-        fd = os.open(base, _DIR_FLAGS)
-    except OSError as err:
-        if err.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise UntrustedEntry(err.errno, f"{Path(base).name} is not a folder (a link or a file)") from None
-        raise
-    try:
-        for part in parts:
-            if part in ("", ".", "..") or "/" in part:
-                raise UntrustedEntry(errno.EINVAL, f"{part!r} is not a plain name")
-            try:
-                new = os.open(part, _DIR_FLAGS, dir_fd=fd)
-            except OSError as err:
-                if err.errno in (errno.ELOOP, errno.ENOTDIR):
-                    info = os.stat(part, dir_fd=fd, follow_symlinks=False)
-                    raise UntrustedEntry(err.errno, f"{part} is {describe_kind(info.st_mode)}, not a folder") from None
-                raise
-            os.close(fd)
-            fd = new
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _open_regular(dir_fd: int, name: str, limit: int, shown: str) -> tuple[int, os.stat_result]:
-    """Open one regular file of a folder without following a link or opening anything else."""
-    info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    if not stat.S_ISREG(info.st_mode):
-        raise UntrustedEntry(errno.EINVAL, _refusal(shown, info.st_mode))
-    if info.st_size > limit:
-        size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
-        raise UntrustedEntry(errno.EFBIG, f"{shown} is over {size} (or over what is left of the "
-                                          f"{MAX_TREE_BYTES // 1024 ** 3} GB for all files); it was left out")
-    try:
-        fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
-    except OSError as err:
-        if err.errno == errno.ELOOP:  # swapped for a link since the check
-            raise UntrustedEntry(err.errno, _refusal(shown, stat.S_IFLNK)) from None
-        raise
-    opened = os.fstat(fd)
-    if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
-        os.close(fd)
-        raise UntrustedEntry(errno.EINVAL, _refusal(shown, opened.st_mode))
-    return fd, opened
-
-
-def _read_capped(fd: int, limit: int, shown: str, sink=None) -> bytes:
-    chunks, total = [], 0
-    while True:
-        chunk = os.read(fd, min(1 << 20, limit + 1 - total) or 1)
-        if not chunk:
-            break
-        total += len(chunk)
-        if total > limit:
-            raise UntrustedEntry(errno.EFBIG, f"{shown} grew over its size limit while it was read; it was left out")
-        if sink is None:
-            chunks.append(chunk)
-        else:
-            sink(chunk)
-    return b"".join(chunks)
-
-
-def read_regular(base: Path, relative: str, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of BASE/RELATIVE, a regular file reached without following any link, at most
-    LIMIT bytes (else UntrustedEntry)."""
-    *folders, name = Path(relative).parts
-    folder = open_folder(base, *folders)
-    try:
-        fd, _ = _open_regular(folder, name, limit, relative)
-        try:
-            return _read_capped(fd, limit, relative)
-        finally:
-            os.close(fd)
-    finally:
-        os.close(folder)
-
-
-def regular_entry(base: Path, relative: str) -> bool:
-    """Whether BASE/RELATIVE is a regular file, reached without following any link."""
-    *folders, name = Path(relative).parts
-    try:
-        folder = open_folder(base, *folders)
-    except OSError:
-        return False
-    try:
-        return stat.S_ISREG(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode)
-    except OSError:
-        return False
-    finally:
-        os.close(folder)
-
-
-def walk_regular(base: Path, parts: tuple[str, ...], on_file, skip=("__pycache__",)) -> list[str]:
-    """Call ON_FILE(relative path, bytes) for each regular file under BASE/PARTS, in the order
-    of sorted path components, never following a link; returns one line for each other entry
-    (a link, a pipe, a device, a file over the caps), by name."""
-    refused: list[str] = []
-    budget = {"bytes": MAX_TREE_BYTES, "entries": MAX_TREE_ENTRIES}
-
-    def visit(fd: int, prefix: str, depth: int) -> None:
-        for name in sorted(os.listdir(fd)):
-            shown = prefix + name
-            if name in skip:
-                continue
-            budget["entries"] -= 1
-            if budget["entries"] < 0:
-                if budget["entries"] == -1:
-                    refused.append(f"more than {MAX_TREE_ENTRIES} files: {shown} and the rest were left out")
-                continue
-            info = os.stat(name, dir_fd=fd, follow_symlinks=False)
-            if stat.S_ISDIR(info.st_mode) and depth < MAX_TREE_DEPTH:
-                sub = os.open(name, _DIR_FLAGS, dir_fd=fd)
-                try:
-                    visit(sub, shown + "/", depth + 1)
-                finally:
-                    os.close(sub)
-            elif stat.S_ISREG(info.st_mode):
-                try:
-                    fd_file, _ = _open_regular(fd, name, min(MAX_FILE_BYTES, max(budget["bytes"], 0)), shown)
-                    try:
-                        data = _read_capped(fd_file, MAX_FILE_BYTES, shown)
-                    finally:
-                        os.close(fd_file)
-                except UntrustedEntry as err:
-                    refused.append(str(err))
-                    continue
-                budget["bytes"] -= len(data)
-                on_file(shown, data)
-            elif stat.S_ISDIR(info.st_mode):
-                refused.append(f"{shown} is nested too deep; it was left out")
-            else:
-                refused.append(_refusal(shown, info.st_mode))
-
-    root = open_folder(base, *parts)
-    try:
-        visit(root, "", 0)
-    finally:
-        os.close(root)
-    return refused
-
-
-def copy_regular_tree(base: Path, parts: tuple[str, ...], target: Path, skip=()) -> list[str]:
-    """Copy the regular files and folders under BASE/PARTS into TARGET (made here; it must not
-    exist) without following any link; returns one line for each entry left out, by name.
-    Raises UntrustedEntry when BASE/PARTS itself is a link or not a folder."""
-    refused: list[str] = []
-    budget = {"bytes": MAX_TREE_BYTES, "entries": MAX_TREE_ENTRIES}
-
-    def copy_file(fd: int, name: str, shown: str, dest: Path) -> None:
-        limit = min(MAX_FILE_BYTES, max(budget["bytes"], 0))
-        source, info = _open_regular(fd, name, limit, shown)
-        try:
-            out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                          stat.S_IMODE(info.st_mode) & 0o755 | 0o600)
-            written = [0]
-            try:
-                def sink(chunk: bytes) -> None:
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(out, view):]
-                    written[0] += len(chunk)
-                _read_capped(source, limit, shown, sink)
-            except BaseException:
-                os.close(out)
-                os.unlink(dest)
-                raise
-            os.close(out)
-            os.utime(dest, ns=(info.st_atime_ns, info.st_mtime_ns))
-            budget["bytes"] -= written[0]
-        finally:
-            os.close(source)
-
-    def visit(fd: int, prefix: str, dest: Path, depth: int) -> None:
-        for name in sorted(os.listdir(fd)):
-            shown = prefix + name
-            if name in skip:
-                continue
-            budget["entries"] -= 1
-            if budget["entries"] < 0:
-                if budget["entries"] == -1:
-                    refused.append(f"more than {MAX_TREE_ENTRIES} files: {shown} and the rest were left out")
-                continue
-            info = os.stat(name, dir_fd=fd, follow_symlinks=False)
-            if stat.S_ISDIR(info.st_mode):
-                if depth >= MAX_TREE_DEPTH:
-                    refused.append(f"{shown} is nested too deep; it was left out")
-                    continue
-                try:
-                    sub = os.open(name, _DIR_FLAGS, dir_fd=fd)
-                except OSError:
-                    refused.append(_refusal(shown, stat.S_IFLNK))
-                    continue
-                try:
-                    os.mkdir(dest / name)
-                    visit(sub, shown + "/", dest / name, depth + 1)
-                finally:
-                    os.close(sub)
-            elif stat.S_ISREG(info.st_mode):
-                try:
-                    copy_file(fd, name, shown, dest / name)
-                except UntrustedEntry as err:
-                    refused.append(str(err))
-            else:
-                refused.append(_refusal(shown, info.st_mode))
-
-    root = open_folder(base, *parts)
-    try:
-        os.makedirs(target.parent, exist_ok=True)
-        os.mkdir(target)
-        visit(root, "", target, 0)
-    finally:
-        os.close(root)
-    return refused
 
 
 # Files and folders each assignment's notebook makes when it runs (saved models, artifacts/,

@@ -35,8 +35,8 @@ import nbformat
 from hwtools import budget, gradebook_writer, hidden_runner, sandbox, warm
 from hwtools.checks import FLAGGED
 from hwtools.course import Course
-from hwtools.execute_submission import (GRADEBOOK, copy_regular_tree, prepare_scratch_course, read_regular,
-                                        regular_entry, take_submission, walk_regular)
+from hwtools.execute_submission import GRADEBOOK, prepare_scratch_course, take_submission
+from hwtools.untrusted_files import copy_regular_tree, read_regular, regular_entry, walk_regular
 
 HIDDEN_PREFIX = "hidden_"
 GRADER_PROCESS_ENDED = "the grading process ended with code"
