@@ -1,10 +1,11 @@
 """Linux namespaces and least privilege for processes that run student code (the IOI's
 ``isolate`` is the reference for the properties): its own PID namespace with its own /proc (it
 sees and signals nothing outside), network namespace (a loopback of its own), IPC and UTS
-namespaces, a mount namespace where everything is read-only but its own folder, with a fresh
-size-capped /dev/shm and the grader's secrets hidden; then an unprivileged uid of its own that
-owns nothing of the course, an empty capability bounding set, ``no_new_privs``, and a user
-namespace of its own in which root is not mapped and no further user namespace can be made.
+namespaces, a mount namespace whose root holds only the system folders, the interpreter and
+its own folder (the only one it writes), with a size-capped /dev/shm; then an unprivileged uid
+of its own that owns nothing of the course, an empty capability bounding set,
+``no_new_privs``, and a user namespace of its own in which root is not mapped and no further
+user namespace can be made.
 
 Runs in the child between fork and exec (``enter``), as root: it is the grader's only way to
 give each submission a uid of its own and mounts it cannot change. ``probe`` tries it all in a
@@ -22,7 +23,7 @@ from pathlib import Path
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
-MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 4, 24, 38, 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
@@ -38,10 +39,10 @@ class IsolationError(OSError):
 
 @dataclass(frozen=True)
 class Plan:
-    """What the child may write (``writable``), what it must not see (``hidden``: folders get
-    an empty tmpfs, files /dev/null), and which paths inside hidden folders it still reads
-    (``exposed``: the interpreter, the libraries). ``network``/``filesystem`` False leave that
-    part out (trusted code only)."""
+    """What the child may write (``writable``), what it reads beyond the system folders
+    (``exposed``: the interpreter, the libraries, data), and what must stay covered should it
+    fall inside those (``hidden``: folders get an empty tmpfs, files /dev/null).
+    ``network``/``filesystem`` False leave that part out (trusted code only)."""
     writable: Path | None = None
     hidden: tuple[str, ...] = field(default_factory=tuple)
     exposed: tuple[str, ...] = field(default_factory=tuple)
@@ -304,8 +305,8 @@ def drop_privileges(uid: int) -> None:
 
 def enter(plan: Plan) -> int | None:
     """Move the calling process into its sandbox (in the child before exec; as root). Returns,
-    in the worker of a new PID namespace (``_become_init``) and still root, the uid to hand ``drop_privileges`` last
-    (None without file-system isolation)."""
+    in the worker of a new PID namespace (``_become_init``) and still root, the uid to hand
+    ``drop_privileges`` last (None without file-system isolation)."""
     if not plan.network and not plan.filesystem:
         return None
     if os.geteuid() != 0:
