@@ -52,14 +52,16 @@ def cmd_feedback(course: Course, args) -> None:
 def cmd_export(course: Course, args) -> None:
     from hwtools.export import export_grades
 
-    wide, long = export_grades(course, Path(args.output), Path(args.output).with_name("grades_long.csv"))
+    output = Path(args.output) if args.output else course.root / "grades.csv"  # (from any folder: the root)
+    wide, long = export_grades(course, output, output.with_name("grades_long.csv"))
     print(f"wrote {wide} and {long}")
 
 
 def cmd_report(course: Course, args) -> None:
     from hwtools.report import write_class_report
 
-    path = write_class_report(course, Path(args.output), _assignments(course, args.assignments))
+    output = Path(args.output) if args.output else course.root / "reports" / "class_summary.html"
+    path = write_class_report(course, output, _assignments(course, args.assignments))
     print(f"wrote {path}")
 
 
@@ -110,11 +112,12 @@ def parser() -> argparse.ArgumentParser:
     feedback.add_argument("--students", nargs="+")
     feedback.set_defaults(run=cmd_feedback)
     export = sub.add_parser("export", help="write grades.csv (wide) and grades_long.csv")
-    export.add_argument("--output", default="grades.csv")
+    export.add_argument("--output", help="the wide CSV (default: grades.csv at the course root, from any folder); "
+                        "grades_long.csv goes beside it")
     export.set_defaults(run=cmd_export)
     report = sub.add_parser("report", help="class summary HTML: score histograms, which checks students fail")
     report.add_argument("assignments", nargs="*")
-    report.add_argument("--output", default="reports/class_summary.html")
+    report.add_argument("--output", help="default: reports/class_summary.html at the course root, from any folder")
     report.set_defaults(run=cmd_report)
     validate = sub.add_parser("validate", help="students: run a notebook's public tests (hidden tests grade more)")
     validate.add_argument("notebooks", nargs="+")
@@ -146,10 +149,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with _warm_start(args):
             from hwtools.autograde import NotReleased
+            from hwtools.release import ReleaseRefused
 
             try:
                 args.run(Course.locate() if getattr(args, "needs_course", True) else None, args)
-            except (NotReleased, FileNotFoundError) as err:
+            except (NotReleased, ReleaseRefused, FileNotFoundError) as err:
                 sys.exit(f"hw: {err}")
     except SandboxUnavailable as err:
         sys.exit(f"hw: {err}")

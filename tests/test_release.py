@@ -79,3 +79,44 @@ def test_released_stub_raises_not_implemented(repo):
             "try:\n    batchnorm_forward(np.ones((2, 3)), np.ones(3), np.zeros(3), {'mode': 'train'})\n"
             "except NotImplementedError:\n    sys.exit(0)\nsys.exit(1)")
     assert subprocess.run([sys.executable, "-c", code, str(repo.release / "batchnorm")]).returncode == 0
+
+
+def _tree(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_outputs_go_to_the_course_root_from_any_folder(course, monkeypatch):
+    """A TA who runs ``hw export`` or ``hw report`` inside source/<assignment>/ writes nothing
+    there (it would be released with the assignment)."""
+    from hwtools import cli
+
+    release_all(course, ["batchnorm"])
+    monkeypatch.chdir(course.source / "batchnorm")
+    before = _tree(course.source / "batchnorm")
+    cli.main(["export"])
+    cli.main(["report", "batchnorm"])
+    assert _tree(course.source / "batchnorm") == before
+    assert (course.root / "grades.csv").is_file() and (course.root / "grades_long.csv").is_file()
+    assert (course.root / "reports" / "class_summary.html").is_file()
+
+
+@pytest.mark.parametrize("planted, why", [
+    ("grades.csv", "class data"), ("grades_long.csv", "class data"), ("gradebook.db", "class data"),
+    ("feedback/alice/batchnorm.html", "class data"), ("alice_correct_notes.txt", "named after a student"),
+    ("answers.secret", "class data")])
+def test_release_refuses_class_data_in_the_source(course, monkeypatch, planted, why):
+    from hwtools import cli
+
+    release_all(course, ["batchnorm"])
+    (course.submitted / "alice_correct" / "batchnorm").mkdir(parents=True)
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write('\nc.HwRelease.deny = ["*.secret"]\n')
+    released = _tree(course.release / "batchnorm")
+    path = course.source / "batchnorm" / planted
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("alice_correct,15.0\n")
+    monkeypatch.chdir(course.root)
+    with pytest.raises(SystemExit, match=rf"^hw: release of batchnorm refused: source/batchnorm/ holds "
+                                         rf"{planted.split('/')[0]}.*\({why}"):
+        cli.main(["release", "batchnorm"])
+    assert _tree(course.release / "batchnorm") == released  # nothing was released
