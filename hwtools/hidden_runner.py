@@ -35,8 +35,8 @@ def run_hidden_suite(course: Course, assignment: str, files_dir: Path, timeout_s
         results = Path(scratch) / "results.json"
         args = ["-c", str(course.hidden_tests / "pytest.ini"), "--rootdir", str(course.hidden_tests),
                 "--import-mode=importlib", str(suite), "--hw-submission", str(files_dir), "--hw-results", str(results)]
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", HW_COURSE_ROOT=str(course.root),
-                   HW_MODE=budget.grading_mode(), **NO_PLUGIN_AUTOLOAD)
+        env = sandbox.grader_env(PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", HW_COURSE_ROOT=str(course.root),
+                                 HW_MODE=budget.grading_mode(), **NO_PLUGIN_AUTOLOAD)
         with tempfile.TemporaryFile() as output:
             process = sandbox.start_module("pytest", args, cwd=scratch, env=env, stdin=subprocess.DEVNULL,
                                            stdout=output, stderr=subprocess.STDOUT)

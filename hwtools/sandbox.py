@@ -54,6 +54,19 @@ def scrubbed_env(home: Path, extra: dict | None = None) -> dict:
     return env
 
 
+# What the grader's own processes that handle students' work (the hidden suite, which loads their
+# saved models and calls their functions through sandboxed workers) need of the environment:
+# the budget and data settings, the sandbox's own settings, and where things are. No database
+# URL, token or password reaches them.
+_GRADER_VARIABLES = (*_PASSED_VARIABLES, "PATH", "HOME", "TMPDIR", "VIRTUAL_ENV", "HW_WARM", "HW_MAX_TASKS",
+                     "HW_SCRATCH_MB", "HW_SHM_MB", "HW_SANDBOX_UID_BASE", "HW_TRUSTED_CODE", "KERAS_HOME")
+
+
+def grader_env(**extra: str) -> dict:
+    """The environment of a grader process that handles students' work, with EXTRA."""
+    return {**{k: os.environ[k] for k in _GRADER_VARIABLES if k in os.environ}, **extra}
+
+
 def thread_env(threads: int) -> dict:
     value = str(threads)
     return {"OMP_NUM_THREADS": value, "MKL_NUM_THREADS": value, "OPENBLAS_NUM_THREADS": value,
