@@ -130,16 +130,19 @@ def autograde(course: Course, assignments: str | list[str], students: list[str] 
 
 def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s, feedback: dict) -> list[dict]:
     """Grade on the workers, record here one at a time; each recorded submission's feedback
-    page is written on a worker at once (ahead of the grading still queued), into ``feedback``."""
+    page is written on a worker at once (ahead of the grading still queued), into ``feedback``.
+    Each task is sent its assignment's grade cells, read here once, and sends back everything
+    recorded (its files too, dropped from the row once written)."""
     from dask.distributed import as_completed
 
     results, failed, started = [], 0, time.monotonic()
     named = sorted({a for a, _ in jobs}, key=[a for a, _ in jobs].index)
     print(f"{', '.join(named)}: grading {len(jobs)} submission(s)", flush=True)
     expected = expected_seconds(course, jobs)
-    futures = {client.submit(grade_submission, str(course.root), assignment, student, timeout_s, pure=False,
-                             priority=expected[(assignment, student)]): (assignment, student)
-               for assignment, student in jobs}
+    cells = {assignment: gradebook_writer.assignment_cells(course, assignment) for assignment in named}
+    futures = {client.submit(grade_submission, str(course.root), assignment, student, timeout_s,
+                             cells=cells[assignment], pure=False, priority=expected[(assignment, student)]):
+               (assignment, student) for assignment, student in jobs}
     with gradebook_writer.open_gradebook(course) as gradebook:
         for future in as_completed(futures):
             assignment, student = futures[future]
@@ -150,6 +153,7 @@ def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s, fe
                           "reason": f"grader error: {type(err).__name__}: {err}"}
             if result["status"] in ("graded", "failed"):
                 gradebook_writer.record_result(course, result, gradebook)
+                result.pop("files", None)
                 feedback[(assignment, student)] = _submit_feedback(client, course, assignment, student)
             else:  # never recorded: its page says why, from this result
                 print(terminal_safe(f"feedback for {student} ({assignment}): "

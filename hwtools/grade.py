@@ -5,20 +5,23 @@
 2. execute: nbgrader autograde in a sandboxed scratch course (``execute_submission``), in a
    folder of the scratch (``box``) that is the only place the sandbox may write;
 3. collect: the executed folder copied out of the box as regular files only, no link followed,
-   each under a size cap; the result folder made fresh outside the box;
+   each under a size cap, into the scratch outside the box;
 4. hidden checks: the assignment's hidden suite on that copy (``hidden_runner``);
 5. merge: scores of nbgrader's own cells computed here from the executed notebook against the
-   released grade cells (never read from the scratch gradebook, which the kernel can write),
-   each capped at the cell's points; the hidden suite's for the hidden groups; the check reports
-   written into the hidden cells' outputs for the feedback.
+   released grade cells (sent by the driver; never read from the scratch gradebook, which the
+   kernel can write), each capped at the cell's points; the hidden suite's for the hidden
+   groups; the check reports written into the hidden cells' outputs for the feedback.
 
-The result is plain data plus a folder of autograded files; ``gradebook_writer`` is the
-single writer that records it. ``flags`` lists what a TA should look at: entries left out,
-scores the notebook claimed above a cell's points, grade cells missing or duplicated.
+The result is plain data only, the autograded files included (``files``: name -> bytes, under
+the caps of ``gradebook_writer.kept_files``); the scratch is deleted before it returns, and
+``gradebook_writer`` is the single writer that records it. ``flags`` lists what a TA should
+look at: entries left out, scores the notebook claimed above a cell's points, grade cells
+missing or duplicated.
 """
 from __future__ import annotations
 
 import copy
+import errno
 import hashlib
 import json
 import logging
@@ -44,9 +47,8 @@ DISK_FULL_MESSAGE = "the notebook filled the {} MB its run may write (HW_SCRATCH
 FAILURE_CELL_ID = "hw-autograder-note"
 PROCESS_LIMIT_MESSAGE = ("the notebook tried to run more than {} processes and threads at once (a fork bomb, or "
                          "processes started in a loop) and was stopped")
-RESULT_FILE_BYTES = 50 * 1024 * 1024  # files beside the notebook kept for the feedback
 EXECUTION_JSON_BYTES = 1024 * 1024
-NOTEBOOK_BYTES = 200 * 1024 * 1024
+NOTEBOOK_BYTES = gradebook_writer.RESULT_NOTEBOOK_BYTES
 LOG_TAIL_CHARS = 3000
 log = logging.getLogger(__name__)
 
@@ -220,23 +222,6 @@ def _run_execution(course: Course, assignment: str, student: str, scratch: Path,
     return execution
 
 
-def _assignment_cells(course: Course, assignment: str) -> dict:
-    """Grade cells of each notebook (name -> max points, manual?, and what nbgrader needs to
-    score them: solution?, locked?, cell type, checksum) as released, from the course's
-    gradebook (read only: the submission cannot have touched it)."""
-    cells = {}
-    with gradebook_writer.open_gradebook(course) as gb:
-        for notebook in gb.find_assignment(assignment).notebooks:
-            solutions = {c.name for c in notebook.solution_cells}
-            sources = {c.name: c for c in notebook.source_cells}
-            cells[notebook.name] = {
-                c.name: {"max_score": c.max_score, "manual": c.cell_type == "markdown", "cell_type": c.cell_type,
-                         "solution": c.name in solutions, "locked": bool(getattr(sources.get(c.name), "locked", False)),
-                         "checksum": getattr(sources.get(c.name), "checksum", None)}
-                for c in notebook.grade_cells}
-    return cells
-
-
 def _score_cell(cell, name: str, released: dict, where: str, flags: list[str]) -> tuple[float | None, bool]:
     """nbgrader's rule (``determine_grade``) for one executed grade cell, with the points,
     type and flags of the released cell, never the notebook's own metadata; capped at 0..max."""
@@ -336,19 +321,23 @@ def _fresh_folder(path: Path) -> Path:
     return path
 
 
-def _keep_for_feedback(files_dir: Path, output_dir: Path) -> None:
-    """The files beside the notebook (not in subfolders, under 50 MB) go with the feedback,
-    read without following links."""
+def _files_for_feedback(files_dir: Path, flags: list[str]) -> dict[str, bytes]:
+    """The files beside the notebook (not in subfolders) that go with the feedback, read
+    without following links, under the caps of ``gradebook_writer.kept_files``; a line in
+    FLAGS for each one left out."""
+    files = {}
     for name in sorted(os.listdir(files_dir)):
         if name.endswith(".ipynb") or not regular_entry(files_dir, name):
             continue
         try:
-            data = read_regular(files_dir, name, RESULT_FILE_BYTES - 1)
-        except OSError:
-            continue  # over the size kept for the feedback (the hidden suite still saw it)
-        fd = os.open(output_dir / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            files[name] = read_regular(files_dir, name, gradebook_writer.RESULT_FILE_BYTES)
+        except OSError as err:
+            why = f"is over the {gradebook_writer.RESULT_FILE_BYTES // gradebook_writer.MB} MB kept for the feedback" \
+                if err.errno == errno.EFBIG else f"could not be read ({err})"
+            flags.append(f"left out of the autograded files: {name} {why}")
+    kept, left_out = gradebook_writer.kept_files(files)
+    flags += left_out
+    return kept
 
 
 def _execute_and_collect(course: Course, assignment: str, student: str, scratch: Path, box: Path,
@@ -388,16 +377,19 @@ def _execute_and_collect(course: Course, assignment: str, student: str, scratch:
     return execution, flags
 
 
-def grade_submission(root: str, assignment: str, student: str, timeout_s: float = 1800) -> dict:
-    """Grade one submission; returns plain data and the folder of its autograded files (in a
-    scratch folder the single writer removes once it recorded them; removed here if grading
-    itself fails)."""
+def grade_submission(root: str, assignment: str, student: str, timeout_s: float = 1800,
+                     cells: dict | None = None) -> dict:
+    """Grade one submission; returns plain data, its autograded files included, and leaves no
+    scratch behind. CELLS: the assignment's grade cells as the driver read them
+    (``gradebook_writer.assignment_cells``); read from the course's gradebook when None."""
+    course = Course(Path(root))
+    if cells is None:
+        cells = gradebook_writer.assignment_cells(course, assignment)
     scratch = sandbox.make_scratch(f"grade-{student}-")
     try:
-        return _grade(Course(Path(root)), assignment, student, timeout_s, scratch)
-    except BaseException:
+        return _grade(course, assignment, student, timeout_s, scratch, cells)
+    finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        raise
 
 
 def _notebook_changes(course: Course, assignment: str, intake: Path) -> list[str]:
@@ -418,12 +410,11 @@ def _notebook_changes(course: Course, assignment: str, intake: Path) -> list[str
     return changes
 
 
-def _grade(course: Course, assignment: str, student: str, timeout_s: float, scratch: Path) -> dict:
+def _grade(course: Course, assignment: str, student: str, timeout_s: float, scratch: Path, cells: dict) -> dict:
     started, waited = time.monotonic(), warm.waited()
     sandbox.warm_up()  # its imports overlap with preparing the scratch course
     box = sandbox.bound_scratch(_fresh_folder(scratch / "box"))  # all the sandboxed run may write
     intake, files_dir = scratch / "submitted-copy", scratch / "files"
-    cells = _assignment_cells(course, assignment)
     try:
         execution, flags = _execute_and_collect(course, assignment, student, scratch, box, timeout_s)
     finally:
@@ -447,8 +438,7 @@ def _grade(course: Course, assignment: str, student: str, timeout_s: float, scra
             flags.append(f"the executed notebook {notebook}.ipynb could not be read")
         else:
             nb_scores.update(_notebook_scores(notebook, nb, cells[notebook], flags))
-    output_dir = _fresh_folder(scratch / "result")
-    _keep_for_feedback(files_dir, output_dir)
+    files = _files_for_feedback(files_dir, flags)
 
     hidden = hidden_runner.run_hidden_suite(course, assignment, files_dir, timeout_s)
     # the wait for a warm server still importing is the machine's start, not this submission's
@@ -480,13 +470,17 @@ def _grade(course: Course, assignment: str, student: str, timeout_s: float, scra
     if flags:
         flagged = "; ".join(flags)
         note = f"{note} {flagged}." if note else f"{flagged}."
+    notebooks = {}
     for notebook in cells:
         nb = executed.get(notebook) or _read_notebook(intake, notebook) \
             or _read_notebook(course.release / assignment, notebook)
         if nb is None:
             continue
         _annotate(nb, reports, note)
-        nbformat.write(nb, str(output_dir / f"{notebook}.ipynb"))
+        text = nbformat.writes(nb)
+        notebooks[f"{notebook}.ipynb"] = (text if text.endswith("\n") else text + "\n").encode()
+    notebooks, left_out = gradebook_writer.kept_files(notebooks)
+    flags += left_out
 
     score = sum(g["auto_score"] or 0 for g in grades)
     manual_max = sum(g["max_score"] for g in grades if g["needs_manual_grade"])
@@ -499,4 +493,4 @@ def _grade(course: Course, assignment: str, student: str, timeout_s: float, scra
             "grades": grades, "checks": hidden["checks"], "hidden_status": hidden["status"],
             "fingerprint": submission_fingerprint(course, assignment, student),
             "seconds": round(time.monotonic() - started - server_wait, 1), "timings": timings,
-            "autograded_files": str(output_dir), "scratch": str(scratch), "flags": flags}
+            "files": {**notebooks, **files}, "flags": flags}

@@ -1,12 +1,15 @@
 """The single writer: records graded submissions in the course's gradebook and autograded/.
 
-Workers grade in scratch folders; only this module writes the real gradebook (SQLite or any
-SQLAlchemy URL) and the course's autograded/ folder, one submission at a time, so parallel
-grading never races on them. Manual scores given by TAs are never overwritten.
+Workers grade in scratch folders of their own and send back everything recorded here as data
+(the autograded notebooks and the small files beside them, by name); only this module writes
+the real gradebook (SQLite or any SQLAlchemy URL) and the course's autograded/ folder, one
+submission at a time, so parallel grading never races on them and no worker's disk is read.
+Manual scores given by TAs are never overwritten.
 """
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import warnings
 from datetime import datetime
@@ -14,6 +17,51 @@ from pathlib import Path
 
 from hwtools import nbgrader_bridge
 from hwtools.course import Course, student_id_problem
+
+MB = 1024 * 1024
+RESULT_FILE_BYTES = 50 * MB  # a file beside the notebook kept for the feedback
+RESULT_TOTAL_BYTES = 200 * MB  # all the files beside the notebooks of one result
+RESULT_NOTEBOOK_BYTES = 200 * MB  # one autograded notebook
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def result_name_problem(name) -> str | None:
+    """Why NAME cannot name a file of autograded/ (a plain name only), or None."""
+    if not isinstance(name, str) or not name:
+        return f"{name!r} is not a file name"
+    if "/" in name or "\\" in name or "\0" in name or ".." in name:
+        return f"{name!r} is not a plain file name"
+    if name.startswith("."):
+        return f"{name!r} starts with a dot"
+    return None
+
+
+def kept_files(files: dict) -> tuple[dict[str, bytes], list[str]]:
+    """The files of a result that go into autograded/ (plain names, bytes, under the caps:
+    each notebook under RESULT_NOTEBOOK_BYTES, each other file under RESULT_FILE_BYTES and
+    all of them under RESULT_TOTAL_BYTES, kept in the order given), and a line for each one
+    left out."""
+    if not isinstance(files, dict):
+        return {}, [] if files is None else ["left out of the autograded files: all, not a mapping of names to bytes"]
+    kept, left_out, total = {}, [], 0
+    for name, data in files.items():
+        problem = result_name_problem(name)
+        if problem is None and not isinstance(data, bytes):
+            problem = f"{name} is not the bytes of a file"
+        elif problem is None and name.endswith(".ipynb"):
+            if len(data) > RESULT_NOTEBOOK_BYTES:
+                problem = f"{name} is over the {RESULT_NOTEBOOK_BYTES // MB} MB kept of a notebook"
+        elif problem is None and len(data) > RESULT_FILE_BYTES:
+            problem = f"{name} is over the {RESULT_FILE_BYTES // MB} MB kept for the feedback"
+        elif problem is None and total + len(data) > RESULT_TOTAL_BYTES:
+            problem = f"{name} is over the {RESULT_TOTAL_BYTES // MB} MB kept in all for the feedback"
+        if problem:
+            left_out.append(f"left out of the autograded files: {problem}")
+            continue
+        total += 0 if name.endswith(".ipynb") else len(data)
+        kept[name] = data
+    return kept, left_out
+
 
 def state_path(course: Course, assignment: str, student: str) -> Path:
     """Beside the autograded folder, not in it: nbgrader copies that folder into the feedback."""
@@ -31,38 +79,60 @@ def _timestamp(submitted: Path):
         return None
 
 
-def _sanitize_copy(path: Path) -> None:
+def _sanitized(data: bytes) -> bytes:
     """The formgrader renders autograded/ to a TA: no student script in it. A notebook that is
-    not one (a corrupt submission) renders nothing and is left as it is."""
+    not one (a corrupt submission) renders nothing and is kept as it is."""
     import nbformat
 
     from hwtools.sanitize import sanitize_notebook
 
-    if path.is_symlink() or not path.is_file():
-        return
     try:
-        notebook = nbformat.read(str(path), as_version=4)
+        notebook = nbformat.reads(data.decode(), as_version=4)
     except Exception:
-        return
+        return data
     sanitize_notebook(notebook)
-    nbformat.write(notebook, str(path))
+    text = nbformat.writes(notebook)
+    return (text if text.endswith("\n") else text + "\n").encode()
 
 
-def record_result(course: Course, result: dict, gradebook) -> None:
-    """Write one result (from ``grade.grade_submission``) into the gradebook and autograded/."""
+def _fresh_folder(path: Path) -> Path:
+    """PATH as a new empty folder made here, whatever stood there (a link is removed, never followed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.lexists(path):
+        if path.is_symlink() or not path.is_dir():
+            path.unlink()
+        else:
+            shutil.rmtree(path)
+    path.mkdir()
+    return path
+
+
+def _write_files(folder: Path, files: dict[str, bytes]) -> None:
+    """Each file created in FOLDER by its plain name, never over an entry or through a link."""
+    folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        for name, data in files.items():
+            fd = os.open(name, _WRITE_FLAGS, 0o644, dir_fd=folder_fd)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(_sanitized(data) if name.endswith(".ipynb") else data)
+    finally:
+        os.close(folder_fd)
+
+
+def record_result(course: Course, result: dict, gradebook) -> list[str]:
+    """Write one result (from ``grade.grade_submission``) into the gradebook and autograded/,
+    from the result alone (no worker's path is read). A file the result cannot put there (a
+    name that is not plain, over a cap) is left out; the lines saying so are added to the
+    result's flags and reason, recorded, and returned."""
     assignment, student = result["assignment"], result["student"]
     problem = student_id_problem(student)
     if problem:  # never a path made of it (hw autograde refuses such an id before grading)
         raise ValueError(f"not recorded: {problem}")
-    target = course.autograded_dir(student, assignment)
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
-    source = Path(result["autograded_files"])
-    if source.is_dir():
-        shutil.copytree(source, target, dirs_exist_ok=True)
-        for notebook in target.rglob("*.ipynb"):
-            _sanitize_copy(notebook)
+    files, left_out = kept_files(result.get("files"))
+    if left_out:
+        result["flags"] = [*result.get("flags", []), *left_out]
+        result["reason"] = "; ".join(filter(None, [result.get("reason", ""), *left_out]))
+    _write_files(_fresh_folder(course.autograded_dir(student, assignment)), files)
 
     gradebook.update_or_create_student(student)
     kwargs = {}
@@ -79,7 +149,7 @@ def record_result(course: Course, result: dict, gradebook) -> None:
                                     "hidden_status", "checks")}
     state["recorded_at"] = datetime.now().isoformat(timespec="seconds")
     state_path(course, assignment, student).write_text(json.dumps(state, indent=1))
-    shutil.rmtree(result["scratch"], ignore_errors=True)
+    return left_out
 
 
 def recorded_state(course: Course, assignment: str, student: str) -> dict | None:
@@ -89,6 +159,23 @@ def recorded_state(course: Course, assignment: str, student: str) -> dict | None
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+
+
+def assignment_cells(course: Course, assignment: str) -> dict:
+    """Grade cells of each notebook (name -> max points, manual?, and what nbgrader needs to
+    score them: solution?, locked?, cell type, checksum) as released, from the course's
+    gradebook: read once by the driver and sent to each grading task as data."""
+    cells = {}
+    with open_gradebook(course) as gb:
+        for notebook in gb.find_assignment(assignment).notebooks:
+            solutions = {c.name for c in notebook.solution_cells}
+            sources = {c.name: c for c in notebook.source_cells}
+            cells[notebook.name] = {
+                c.name: {"max_score": c.max_score, "manual": c.cell_type == "markdown", "cell_type": c.cell_type,
+                         "solution": c.name in solutions, "locked": bool(getattr(sources.get(c.name), "locked", False)),
+                         "checksum": getattr(sources.get(c.name), "checksum", None)}
+                for c in notebook.grade_cells}
+    return cells
 
 
 def open_gradebook(course: Course):

@@ -162,17 +162,15 @@ def hostile_course(tmp_path_factory):
 
     course = copy_course(tmp_path_factory.mktemp("sanitize") / "course")
     release_all(course, ["batchnorm"])
-    scratch = tmp_path_factory.mktemp("scratch")
     notebook = nbformat.read(str(course.release / "batchnorm" / "batchnorm.ipynb"), as_version=4)
     answer = next(c for c in notebook.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution"))
     answer.source = "My answer is **two**. <img src=x onerror=alert('ANSWER_ONERROR')>"
     notebook.cells += hostile_cells()
-    nbformat.write(notebook, str(scratch / "batchnorm.ipynb"))
     with open_gradebook(course) as gradebook:
         record_result(course, {"student": "eve", "assignment": "batchnorm", "status": "graded", "reason": "",
                                "score": 0.0, "max_score": 17.0, "manual_pending": 2, "fingerprint": "x",
                                "seconds": 1.0, "hidden_status": "ok", "checks": [], "grades": [],
-                               "autograded_files": str(scratch), "scratch": str(scratch)}, gradebook)
+                               "files": {"batchnorm.ipynb": nbformat.writes(notebook).encode()}}, gradebook)
         # mallory's autograded notebook was never sanitized (an older grader recorded it): the
         # feedback page's own preprocessor must clean it
         gradebook.update_or_create_student("mallory")
