@@ -39,7 +39,7 @@ from hwtools import budget, gradebook_writer, hidden_runner, sandbox, warm
 from hwtools.checks import FLAGGED
 from hwtools.course import Course
 from hwtools.execute_submission import GRADEBOOK, prepare_scratch_course, take_submission
-from hwtools.untrusted_files import copy_regular_tree, read_regular, regular_entry, walk_regular
+from hwtools.untrusted_files import copy_regular_tree, fresh_folder, read_regular, regular_entry, walk_regular
 
 HIDDEN_PREFIX = "hidden_"
 GRADER_PROCESS_ENDED = "the grading process ended with code"
@@ -310,17 +310,6 @@ def _annotate(notebook, reports: dict, note: str | None) -> None:
         notebook.cells.insert(0, cell)
 
 
-def _fresh_folder(path: Path) -> Path:
-    """PATH as a new empty folder made here, whatever stood there (a link is removed, never followed)."""
-    if os.path.lexists(path):
-        if path.is_symlink() or not path.is_dir():
-            path.unlink()
-        else:
-            shutil.rmtree(path)
-    path.mkdir()
-    return path
-
-
 def _files_for_feedback(files_dir: Path, flags: list[str]) -> dict[str, bytes]:
     """The files beside the notebook (not in subfolders) that go with the feedback, read
     without following links, under the caps of ``gradebook_writer.kept_files``; a line in
@@ -413,7 +402,7 @@ def _notebook_changes(course: Course, assignment: str, intake: Path) -> list[str
 def _grade(course: Course, assignment: str, student: str, timeout_s: float, scratch: Path, cells: dict) -> dict:
     started, waited = time.monotonic(), warm.waited()
     sandbox.warm_up()  # its imports overlap with preparing the scratch course
-    box = sandbox.bound_scratch(_fresh_folder(scratch / "box"))  # all the sandboxed run may write
+    box = sandbox.bound_scratch(fresh_folder(scratch / "box"))  # all the sandboxed run may write
     intake, files_dir = scratch / "submitted-copy", scratch / "files"
     try:
         execution, flags = _execute_and_collect(course, assignment, student, scratch, box, timeout_s)

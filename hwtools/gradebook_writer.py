@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import warnings
 from datetime import datetime
 from pathlib import Path
 
 from hwtools import nbgrader_bridge
 from hwtools.course import Course, student_id_problem
+from hwtools.untrusted_files import fresh_folder
 
 MB = 1024 * 1024
 RESULT_FILE_BYTES = 50 * MB  # a file beside the notebook kept for the feedback
@@ -95,18 +95,6 @@ def _sanitized(data: bytes) -> bytes:
     return (text if text.endswith("\n") else text + "\n").encode()
 
 
-def _fresh_folder(path: Path) -> Path:
-    """PATH as a new empty folder made here, whatever stood there (a link is removed, never followed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if os.path.lexists(path):
-        if path.is_symlink() or not path.is_dir():
-            path.unlink()
-        else:
-            shutil.rmtree(path)
-    path.mkdir()
-    return path
-
-
 def _write_files(folder: Path, files: dict[str, bytes]) -> None:
     """Each file created in FOLDER by its plain name, never over an entry or through a link."""
     folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -132,7 +120,7 @@ def record_result(course: Course, result: dict, gradebook) -> list[str]:
     if left_out:
         result["flags"] = [*result.get("flags", []), *left_out]
         result["reason"] = "; ".join(filter(None, [result.get("reason", ""), *left_out]))
-    _write_files(_fresh_folder(course.autograded_dir(student, assignment)), files)
+    _write_files(fresh_folder(course.autograded_dir(student, assignment)), files)
 
     gradebook.update_or_create_student(student)
     kwargs = {}

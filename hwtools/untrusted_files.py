@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -132,6 +133,19 @@ def regular_entry(base: Path, relative: str) -> bool:
         return False
     finally:
         os.close(folder)
+
+
+def fresh_folder(path: Path) -> Path:
+    """PATH as a new empty folder made here, whatever stood there (a link is removed, never
+    followed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.lexists(path):
+        if path.is_symlink() or not path.is_dir():
+            path.unlink()
+        else:
+            shutil.rmtree(path)
+    path.mkdir()
+    return path
 
 
 def _traverse(base: Path, parts: tuple[str, ...], on_folder, on_file, skip) -> list[str]:
