@@ -182,8 +182,8 @@ def process_groups_available() -> bool:
 
 def _child_setup(limits: Limits, plan: isolation.Plan, group: resource_groups.Group | None,
                  inherited: bool = False) -> None:
-    """In the child: a session of its own, its control group, its namespaces (it becomes PID 1
-    of its own), its limits, and last an unprivileged uid with no capabilities."""
+    """In the child: a session of its own, its control group, its namespaces (it goes on as
+    PID 2 of its own), its limits, and last an unprivileged uid with no capabilities."""
     try:
         os.setsid()
         if group is not None:
