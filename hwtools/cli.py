@@ -27,9 +27,46 @@ def cmd_release(course: Course, args) -> None:
         print(f"released {path.relative_to(course.root)}")
 
 
+def _split_students(course: Course, args) -> None:
+    """``--students a b batchnorm`` takes the positional assignment too (argparse's ``+`` is
+    greedy): a value naming an assignment and no submission folder is an assignment."""
+    if not args.students:
+        return
+    known = set(course.assignments())
+    moved = [s for s in args.students if s in known and not (course.submitted / s).is_dir()]
+    args.students = [s for s in args.students if s not in moved]
+    args.assignments = [*args.assignments, *moved]
+    if moved and not args.students:
+        sys.exit("hw: --students names no student (only assignments: " + ", ".join(moved) + ")")
+
+
+def _check_students(course: Course, students: list[str], missing_as_zero: bool) -> None:
+    """Students asked for by name must have a folder in submitted/ (a typo would record a phantom
+    student at zero): else exit naming the close matches, before anything is written."""
+    import difflib
+
+    from hwtools.sanitize import terminal_safe
+
+    present = sorted(p.name for p in course.submitted.iterdir() if p.is_dir()) if course.submitted.is_dir() else []
+    unknown = [s for s in students if s not in present]
+    if not unknown or missing_as_zero:
+        return
+    lines = []
+    for student in unknown:
+        close = difflib.get_close_matches(student, present, n=3, cutoff=0.5) or \
+            [p for p in present if p.startswith(student)][:3]
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        lines.append(f"{student}{hint}")
+    sys.exit(terminal_safe(f"hw: no folder in {course.submitted.relative_to(course.root)}/ for "
+                           f"{'; '.join(lines)}; nothing was graded (--missing-as-zero records them as zero)"))
+
+
 def cmd_autograde(course: Course, args) -> list[dict]:
     from hwtools.autograde import autograde, summary_table
 
+    _split_students(course, args)
+    if args.students:
+        _check_students(course, args.students, args.missing_as_zero)
     assignments = []
     for assignment in _assignments(course, args.assignments):
         if args.students or course.students(assignment):
@@ -40,6 +77,13 @@ def cmd_autograde(course: Course, args) -> list[dict]:
                         force=args.force) if assignments else []
     print(summary_table(results))
     return results
+
+
+def cmd_remove_student(course: Course, args) -> None:
+    from hwtools.gradebook_writer import remove_student
+
+    for line in remove_student(course, args.student):
+        print(line)
 
 
 def cmd_feedback(course: Course, args) -> None:
@@ -82,7 +126,7 @@ def cmd_demo(course: Course, args) -> None:
     built = build_sample_class(course, released)
     print(f"sample class: {len(built)} submission(s) in submitted/")
     cmd_autograde(course, argparse.Namespace(assignments=released, students=None, workers=args.workers,
-                                             scheduler=None, force=args.force))
+                                             scheduler=None, force=args.force, missing_as_zero=False))
     cmd_export(course, argparse.Namespace(output=str(course.root / "grades.csv")))
     cmd_report(course, argparse.Namespace(output=str(course.root / "reports" / "class_summary.html"),
                                           assignments=released))
@@ -104,6 +148,8 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--workers", type=int, help="parallel local workers (default: one per core)")
     grade.add_argument("--scheduler", help="an existing Dask scheduler: its address, e.g. tcp://host:8786, "
                        "or the file written by `dask scheduler --scheduler-file FILE.json`")
+    grade.add_argument("--missing-as-zero", action="store_true",
+                       help="record students named by --students who have no folder in submitted/ as zero")
     grade.add_argument("--force", action="store_true", help="regrade submissions already graded")
     grade.add_argument("--trusted-code", action="store_true", help=TRUSTED_HELP)
     grade.set_defaults(run=cmd_autograde)
@@ -111,6 +157,10 @@ def parser() -> argparse.ArgumentParser:
     feedback.add_argument("assignments", nargs="*")
     feedback.add_argument("--students", nargs="+")
     feedback.set_defaults(run=cmd_feedback)
+    remove = sub.add_parser("remove-student", help="remove a student recorded by mistake: gradebook rows, "
+                            "autograded/ and feedback/ (their submitted/ folder stays)")
+    remove.add_argument("student")
+    remove.set_defaults(run=cmd_remove_student)
     export = sub.add_parser("export", help="write grades.csv (wide) and grades_long.csv")
     export.add_argument("--output", help="the wide CSV (default: grades.csv at the course root, from any folder); "
                         "grades_long.csv goes beside it")

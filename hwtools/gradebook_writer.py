@@ -140,6 +140,31 @@ def record_result(course: Course, result: dict, gradebook) -> list[str]:
     return left_out
 
 
+def remove_student(course: Course, student: str) -> list[str]:
+    """Remove a student recorded by mistake (a typo graded as a phantom at zero): their rows in
+    the gradebook, and their autograded/ (with the grading state) and feedback/ folders. Their submitted/ folder,
+    if any, stays. Returns what was done, a line each."""
+    import shutil
+
+    from nbgrader.api import MissingEntry
+
+    problem = student_id_problem(student)
+    if problem:
+        raise ValueError(problem)
+    done = []
+    with open_gradebook(course) as gradebook:
+        try:
+            gradebook.remove_student(student)
+            done.append(f"removed {student} from the gradebook")
+        except MissingEntry:
+            done.append(f"{student} is not in the gradebook")
+    for folder in (course.autograded / student, course.feedback / student):
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+            done.append(f"removed {folder.relative_to(course.root)}/")
+    return done  # (the grading state lives in autograded/<student>/)
+
+
 def recorded_state(course: Course, assignment: str, student: str) -> dict | None:
     """What was recorded for a submission, or None if it was never graded (or the record is torn)."""
     path = state_path(course, assignment, student)
