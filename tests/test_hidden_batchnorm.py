@@ -53,6 +53,21 @@ BUGS = [
 ]
 
 
+def test_running_stats_kept_as_a_row_lose_only_their_shape_checks(repo, tmp_path):
+    """Running statistics kept with shape (1, D): the running-stats checks fail with their
+    shape, and test mode after training is still judged on what it does with them (before,
+    the grader's torch reference crashed on the (1, D) arrays and the student lost that point
+    with a message about a TensorAccessor)."""
+    code = mutate(solution(repo), "        running_mean = momentum * running_mean + (1 - momentum) * mean\n"
+                  "        running_var = momentum * running_var + (1 - momentum) * var",
+                  "        running_mean = (momentum * running_mean + (1 - momentum) * mean).reshape(1, -1)\n"
+                  "        running_var = (momentum * running_var + (1 - momentum) * var).reshape(1, -1)")
+    result = grade_file(repo, tmp_path, code)
+    assert "test_train_steps_then_test" not in result["failed"], result["messages"]["test_train_steps_then_test"]
+    assert {"test_running_stats_first_step", "test_running_stats_several_steps"} <= result["failed"]
+    assert not any("TensorAccessor" in m for m in result["messages"].values())
+
+
 def grade_file(repo, tmp_path, code: str, answer: int | None = 260) -> dict:
     """Run the hidden suite on a submission folder made of this .py and the release notebook."""
     folder = tmp_path / "submission"
@@ -65,6 +80,7 @@ def grade_file(repo, tmp_path, code: str, answer: int | None = 260) -> dict:
     assert result["status"] == "ok", result
     result["score"] = sum(c["earned"] for c in result["checks"])
     result["failed"] = {c["id"] for c in result["checks"] if not c["passed"]}
+    result["messages"] = {c["id"]: c["message"] for c in result["checks"]}
     return result
 
 
