@@ -87,7 +87,7 @@ def cmd_remove_student(course: Course, args) -> None:
 
 
 def cmd_feedback(course: Course, args) -> None:
-    from hwtools.autograde import generate_feedback
+    from hwtools.feedback import generate_feedback
 
     for assignment in _assignments(course, args.assignments):
         generate_feedback(course, assignment, args.students or course.students(assignment))

@@ -231,7 +231,7 @@ def test_a_lost_page_is_written_again_by_the_autograder_itself(hostile_class, ca
     reason and the gradebook's score of each cell, and says so in one line."""
     import shutil
 
-    from hwtools.autograde import generate_feedback
+    from hwtools.feedback import generate_feedback
 
     course, rows, _, _ = hostile_class
     student = "t_nbformat5"

@@ -198,7 +198,7 @@ def test_feedback_runs_the_sanitizer_between_hidden_tests_and_the_page_header(re
 
 @pytest.mark.parametrize("student", ["eve", "mallory"])
 def test_feedback_page_has_no_student_script(hostile_course, student):
-    from hwtools.autograde import feedback_page
+    from hwtools.feedback import feedback_page
 
     assert feedback_page(str(hostile_course.root), "batchnorm", student) == ""
     html = (hostile_course.feedback / student / "batchnorm" / "batchnorm.html").read_text()
