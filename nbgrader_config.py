@@ -1,7 +1,7 @@
 """nbgrader configuration of the course (read by nbgrader and by the hw command)."""
 import os
 
-from hwtools.nbgrader_plugins import BENIGN_STDERR_PATTERN
+from hwtools.grading.nbgrader_plugins import BENIGN_STDERR_PATTERN
 
 c = get_config()  # noqa: F821  (injected by traitlets)
 
@@ -37,7 +37,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "hwtools.nbgrader_plugins.LimitOutputBytes",
+    "hwtools.grading.nbgrader_plugins.LimitOutputBytes",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -50,13 +50,13 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "hwtools.nbgrader_plugins.RestoreDeletedCells",
+    "hwtools.grading.nbgrader_plugins.RestoreDeletedCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
-    "hwtools.sanitize.SanitizeOutputs",  # no student script reaches a TA's browser
+    "hwtools.course.sanitize.SanitizeOutputs",  # no student script reaches a TA's browser
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 

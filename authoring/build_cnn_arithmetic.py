@@ -1,7 +1,7 @@
 """Builds source/cnn_arithmetic/cnn_arithmetic.ipynb (run: python authoring/build_cnn_arithmetic.py)."""
 from pathlib import Path
 
-from hwtools.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
+from hwtools.course.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
                                write_notebook, written_answer)
 
 PUBLIC_DONE = 'print("Public tests passed. Hidden tests will also grade this.")'

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from hwtools.assignments.gas_consumption import CSV_NAME, generate_consumption
-from hwtools.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
+from hwtools.course.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
                                write_notebook, written_answer)
 
 CELLS = [

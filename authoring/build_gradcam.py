@@ -1,7 +1,7 @@
 """Builds source/gradcam/gradcam.ipynb (run: python authoring/build_gradcam.py)."""
 from pathlib import Path
 
-from hwtools.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
+from hwtools.course.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
                                write_notebook, written_answer)
 
 CELLS = [

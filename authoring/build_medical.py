@@ -1,7 +1,7 @@
 """Builds source/medical/medical.ipynb (run: python authoring/build_medical.py)."""
 from pathlib import Path
 
-from hwtools.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
+from hwtools.course.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
                                write_notebook, written_answer)
 
 CELLS = [

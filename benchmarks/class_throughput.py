@@ -3,7 +3,7 @@
 1. serial ``nbgrader autograde`` (one submission after another, nbgrader's own way) against
    the ``hw autograde`` command (Dask LocalCluster, one worker per core, its warm server started
    by the command) and against ``hw autograde --scheduler`` on a standing cluster on this
-   machine (``dask worker --preload-nanny hwtools.dask_nanny``, started once before the rounds,
+   machine (``dask worker --preload-nanny hwtools.sandbox.dask_nanny``, started once before the rounds,
    as a course starts one for a grading session), all timed as the commands a TA types, side by
    side, alternating for ``--rounds`` rounds (this machine's timings vary by 10-20 % from run to
    run): each round's ratios and their medians;
@@ -37,7 +37,7 @@ DEFAULT_ASSIGNMENTS = "batchnorm,medical,cnn_arithmetic,gradcam"
 def build_course(root: Path, assignments: list[str], size: int):
     """A course copy with ``size`` submissions, assignments taken in turn (s00_<a>, s01_<a>, ...)."""
     from conftest import copy_course, submit_source_solution
-    from hwtools.release import release_all
+    from hwtools.course.release import release_all
 
     course = copy_course(root)
     release_all(course, assignments)
@@ -65,7 +65,7 @@ def run_hw_command(course, assignments: list[str], *options: str) -> float:
 
 
 def run_hw(course, assignments: list[str], workers: int) -> tuple[float, list[dict]]:
-    from hwtools.autograde import autograde
+    from hwtools.course.autograde import autograde
 
     started = time.monotonic()
     results = autograde(course, assignments, workers=workers, force=True)
@@ -88,9 +88,9 @@ def bare_seconds(course, assignment: str, student: str, scratch: Path) -> float:
 
 
 def preload_seconds() -> float:
-    """What a worker's warm fork server spends importing, once (hwtools._warm_server)."""
+    """What a worker's warm fork server spends importing, once (hwtools.sandbox._warm_server)."""
     started = time.monotonic()
-    subprocess.run([sys.executable, "-I", "-c", "from hwtools import _warm_server as s; s._preload(); s._preload(s.LATER)"], check=True,
+    subprocess.run([sys.executable, "-I", "-c", "from hwtools.sandbox import _warm_server as s; s._preload(); s._preload(s.LATER)"], check=True,
                    capture_output=True, env=dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg"))
     return time.monotonic() - started
 
@@ -121,7 +121,7 @@ def main() -> None:
         standing = ("--scheduler", str(scheduler_file))
         started = time.monotonic()
         run_hw_command(course, assignments, *standing)  # its workers' first run: their server starts
-        print(f"standing cluster ({cores} workers, --preload-nanny hwtools.dask_nanny) started and graded the "
+        print(f"standing cluster ({cores} workers, --preload-nanny hwtools.sandbox.dask_nanny) started and graded the "
               f"class once (untimed below): {time.monotonic() - started:.1f} s", flush=True)
         for round_ in range(1, args.rounds + 1):
             serial = run_serial_nbgrader(course, assignments)

@@ -17,8 +17,8 @@ sys.path.insert(0, str(REPO / "tests"))
 
 def main() -> None:
     from conftest import copy_course, submit_source_solution
-    from hwtools.autograde import autograde
-    from hwtools.release import release_all
+    from hwtools.course.autograde import autograde
+    from hwtools.course.release import release_all
 
     os.environ.setdefault("HW_DATA", "auto")
     scratch = Path(tempfile.mkdtemp(prefix="hw-bench-"))

@@ -21,7 +21,7 @@ def _assignments(course: Course, names: list[str]) -> list[str]:
 
 
 def cmd_release(course: Course, args) -> None:
-    from hwtools.release import release_all
+    from hwtools.course.release import release_all
 
     for path in release_all(course, _assignments(course, args.assignments)):
         print(f"released {path.relative_to(course.root)}")
@@ -45,7 +45,7 @@ def _check_students(course: Course, students: list[str], missing_as_zero: bool) 
     student at zero): else exit naming the close matches, before anything is written."""
     import difflib
 
-    from hwtools.sanitize import terminal_safe
+    from hwtools.course.sanitize import terminal_safe
 
     present = sorted(p.name for p in course.submitted.iterdir() if p.is_dir()) if course.submitted.is_dir() else []
     unknown = [s for s in students if s not in present]
@@ -62,7 +62,7 @@ def _check_students(course: Course, students: list[str], missing_as_zero: bool) 
 
 
 def cmd_autograde(course: Course, args) -> list[dict]:
-    from hwtools.autograde import autograde, summary_table
+    from hwtools.course.autograde import autograde, summary_table
 
     _split_students(course, args)
     if args.students:
@@ -80,21 +80,21 @@ def cmd_autograde(course: Course, args) -> list[dict]:
 
 
 def cmd_remove_student(course: Course, args) -> None:
-    from hwtools.gradebook_writer import remove_student
+    from hwtools.course.gradebook_writer import remove_student
 
     for line in remove_student(course, args.student):
         print(line)
 
 
 def cmd_feedback(course: Course, args) -> None:
-    from hwtools.feedback import generate_feedback
+    from hwtools.course.feedback import generate_feedback
 
     for assignment in _assignments(course, args.assignments):
         generate_feedback(course, assignment, args.students or course.students(assignment))
 
 
 def cmd_export(course: Course, args) -> None:
-    from hwtools.export import export_grades
+    from hwtools.course.export import export_grades
 
     output = Path(args.output) if args.output else course.root / "grades.csv"  # (from any folder: the root)
     wide, long = export_grades(course, output, output.with_name("grades_long.csv"))
@@ -102,7 +102,7 @@ def cmd_export(course: Course, args) -> None:
 
 
 def cmd_report(course: Course, args) -> None:
-    from hwtools.report import write_class_report
+    from hwtools.course.report import write_class_report
 
     output = Path(args.output) if args.output else course.root / "reports" / "class_summary.html"
     path = write_class_report(course, output, _assignments(course, args.assignments))
@@ -110,7 +110,7 @@ def cmd_report(course: Course, args) -> None:
 
 
 def cmd_validate(course: Course | None, args) -> None:
-    from hwtools.validate import validate_notebooks
+    from hwtools.course.validate import validate_notebooks
 
     if not validate_notebooks(args.notebooks):
         sys.exit(1)
@@ -118,7 +118,7 @@ def cmd_validate(course: Course | None, args) -> None:
 
 def cmd_demo(course: Course, args) -> None:
     """Release everything, build the sample class, autograde it, export grades."""
-    from hwtools.sample_class import build_sample_class
+    from hwtools.course.sample_class import build_sample_class
 
     os.environ.setdefault("HW_DATA", "auto")
     released = course.assignments()
@@ -198,8 +198,8 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         with _warm_start(args):
-            from hwtools.autograde import NotReleased
-            from hwtools.release import ReleaseRefused
+            from hwtools.course.autograde import NotReleased
+            from hwtools.course.release import ReleaseRefused
 
             try:
                 args.run(Course.locate() if getattr(args, "needs_course", True) else None, args)

@@ -50,7 +50,7 @@ def session_course(tmp_path_factory) -> Course:
 @contextlib.contextmanager
 def dask_processes(folder: Path, workers: int):
     """``dask scheduler`` and ``dask worker --nworkers N --nthreads 1 --preload-nanny
-    hwtools.dask_nanny`` as their own processes on this machine, as a course starts them
+    hwtools.sandbox.dask_nanny`` as their own processes on this machine, as a course starts them
     (README, "A cluster"). Yields (the scheduler file, the worker command's process)."""
     dask = str(Path(sys.executable).parent / "dask")
     scheduler_file = folder / "scheduler.json"
@@ -63,7 +63,7 @@ def dask_processes(folder: Path, workers: int):
                 break
             time.sleep(0.1)
         processes.append(subprocess.Popen([dask, "worker", "--scheduler-file", str(scheduler_file), "--nworkers",
-                                           str(workers), "--nthreads", "1", "--preload-nanny", "hwtools.dask_nanny"],
+                                           str(workers), "--nthreads", "1", "--preload-nanny", "hwtools.sandbox.dask_nanny"],
                                           **quiet))
         yield scheduler_file, processes[-1]
     finally:
@@ -104,9 +104,9 @@ def grade_class(tmp_path_factory, assignment: str, *, samples: bool = True, rele
         if cell_timeout:
             patch.setenv("HW_CELL_TIMEOUT", str(cell_timeout))
         course = copy_course(tmp_path_factory.mktemp(f"{assignment}_class"))
-        from hwtools.autograde import autograde
-        from hwtools.release import release_all
-        from hwtools.sample_class import build_sample_class
+        from hwtools.course.autograde import autograde
+        from hwtools.course.release import release_all
+        from hwtools.course.sample_class import build_sample_class
 
         release_all(course, [assignment])
         submit_source_solution(course, assignment)
@@ -133,7 +133,7 @@ def executed_copy(source: Path, notebook: str, target: Path) -> Path:
 
 def suite_result(course: Course, assignment: str, folder: Path) -> dict:
     """The hidden suite's checks on a folder, with the score, the failed check ids and messages."""
-    from hwtools.hidden_runner import run_hidden_suite
+    from hwtools.grading.hidden_runner import run_hidden_suite
 
     result = run_hidden_suite(course, assignment, folder, timeout_s=600)
     assert result["status"] == "ok", result

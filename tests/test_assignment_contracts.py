@@ -6,7 +6,7 @@ import pytest
 from conftest import REPO
 from hwtools import budget
 from hwtools.course import Course
-from hwtools.hidden_runner import collected_checks, group_totals
+from hwtools.grading.hidden_runner import collected_checks, group_totals
 
 ASSIGNMENTS = Course(REPO).assignments()
 

@@ -11,7 +11,7 @@ from hwtools import cli
 
 @pytest.fixture
 def released(course, monkeypatch):
-    from hwtools.release import release_all
+    from hwtools.course.release import release_all
 
     release_all(course, ["batchnorm"])
     submit_source_solution(course, "batchnorm", "bob_partial")
@@ -20,7 +20,7 @@ def released(course, monkeypatch):
 
 
 def _recorded(course) -> list[str]:
-    from hwtools.gradebook_writer import open_gradebook
+    from hwtools.course.gradebook_writer import open_gradebook
 
     with open_gradebook(course) as gradebook:
         return sorted(s.id for s in gradebook.students)

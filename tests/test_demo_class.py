@@ -8,12 +8,12 @@ import nbformat
 import pytest
 
 from conftest import fixture_path
-from hwtools import autograde as autograde_module
-from hwtools.autograde import autograde
-from hwtools.export import export_grades
-from hwtools.gradebook_writer import open_gradebook, state_path
-from hwtools.release import release_all
-from hwtools.sample_class import build_sample_class, build_submission, fill_cells
+from hwtools.course import autograde as autograde_module
+from hwtools.course.autograde import autograde
+from hwtools.course.export import export_grades
+from hwtools.course.gradebook_writer import open_gradebook, state_path
+from hwtools.course.release import release_all
+from hwtools.course.sample_class import build_sample_class, build_submission, fill_cells
 from test_release import hidden_code_lines
 
 # Exact autograded scores of the sample class (written answers wait for a TA: +2 manual).
@@ -143,7 +143,7 @@ def test_feedback_explains_points_lost(graded):
 
 
 def test_no_sandboxed_process_outlives_the_run(graded):
-    from hwtools import resource_groups
+    from hwtools.sandbox import resource_groups
 
     if resource_groups.problem():
         pytest.skip(f"no control groups here: {resource_groups.problem()}")
@@ -211,7 +211,7 @@ def test_autograded_notebook_is_a_valid_notebook(graded):
 
 
 def test_class_report_shows_what_students_fail(graded, tmp_path):
-    from hwtools.report import write_class_report
+    from hwtools.course.report import write_class_report
 
     course, _ = graded
     text = write_class_report(course, tmp_path / "summary.html", ["batchnorm"]).read_text()

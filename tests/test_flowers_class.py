@@ -4,8 +4,8 @@ TensorFlow import and MobileNetV2's graph building)."""
 import pytest
 
 from conftest import copy_course, submit_release, submit_source_solution
-from hwtools.autograde import autograde
-from hwtools.release import release_all
+from hwtools.course.autograde import autograde
+from hwtools.course.release import release_all
 
 ASSIGNMENT = "flowers"
 AUTOGRADED = 10.0

@@ -7,7 +7,7 @@ import pytest
 
 from hwtools.assignments.flowers import (CLASS_NAMES, FlowerDataError, check_flower_folder, flower_fixture,
                                          generate_flower_fixture, load_flower_photos, split_manifest)
-from hwtools.notebook_defs import definition_chunks
+from hwtools.grading.notebook_defs import definition_chunks
 
 REPO = Path(__file__).resolve().parents[1]
 

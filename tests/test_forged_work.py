@@ -23,7 +23,7 @@ from conftest import executed_copy, load_hidden_module, submit_folder, suite_res
 from hwtools import budget
 from hwtools.assignments import gradcam
 from hwtools.checks import FLAGGED, ForgedWork
-from hwtools.execute_submission import PRODUCED_BY_NOTEBOOK, prepare_scratch_course, take_submission
+from hwtools.grading.execute_submission import PRODUCED_BY_NOTEBOOK, prepare_scratch_course, take_submission
 
 REPO = Path(__file__).resolve().parents[1]
 HIDDEN = "tests/hidden/gradcam/test_gradcam.py"
@@ -218,8 +218,8 @@ def test_the_reference_notebook_keeps_full_marks(repo, tmp_path):
 def test_a_notebook_that_loads_a_shipped_model_gets_no_training_credit(course, models, tmp_path):
     """Through the whole grader (nbgrader, sandbox, hidden suite): the shipped files are removed
     and named in the flags; the disguised copy the notebook loads loses the accuracy points."""
-    from hwtools.autograde import autograde
-    from hwtools.release import release_all
+    from hwtools.course.autograde import autograde
+    from hwtools.course.release import release_all
 
     _, forged_path = models("grader_images")  # near-perfect on the grader's images
     release_all(course, [ASSIGNMENT])

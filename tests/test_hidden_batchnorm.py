@@ -5,8 +5,8 @@ import shutil
 import pytest
 
 from conftest import fixture_path
-from hwtools.hidden_runner import run_hidden_suite
-from hwtools.sample_class import fill_cells
+from hwtools.grading.hidden_runner import run_hidden_suite
+from hwtools.course.sample_class import fill_cells
 
 FULL = 15.0
 

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import nbformat
 import pytest
 
-from hwtools.hidden_runner import run_hidden_suite
-from hwtools.sample_class import fill_cells
+from hwtools.grading.hidden_runner import run_hidden_suite
+from hwtools.course.sample_class import fill_cells
 
 NOTEBOOK = "cnn_arithmetic.ipynb"
 FULL = 25.0

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import executed_copy, load_hidden_module, suite_result
-from hwtools.sample_class import fill_cells
+from hwtools.course.sample_class import fill_cells
 
 FULL = 10.0
 NOTEBOOK = "flowers.ipynb"

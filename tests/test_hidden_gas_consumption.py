@@ -9,7 +9,7 @@ import pytest
 
 from hwtools.assignments.gas_consumption import BUDGET, INPUT_NAMES
 from conftest import executed_copy, suite_result
-from hwtools.sample_class import fill_cells
+from hwtools.course.sample_class import fill_cells
 
 FULL = 11.0
 NOTEBOOK = "consumption.ipynb"

@@ -16,7 +16,7 @@ from conftest import SuffixedModule, failed_checks, load_hidden_module, suffixed
 from hwtools.assignments.gradcam import HEATMAPS_FILE, LAST_CONV_LAYER, MODEL_FILE
 from hwtools.checks import CheckFailure
 from hwtools.data import mnist_digits_fixture
-from hwtools.student import StudentModule
+from hwtools.grading.student import StudentModule
 
 HIDDEN = "tests/hidden/gradcam/test_gradcam.py"
 MODULE_HEADER = "import numpy as np\nimport keras\nimport tensorflow as tf\n\nLAST_CONV_LAYER = 'last_conv'\n\n"

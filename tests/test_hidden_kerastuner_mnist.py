@@ -12,7 +12,7 @@ import pytest
 import conftest
 from conftest import SuffixedModule, load_hidden_module, suffixed
 from hwtools.checks import CheckFailure
-from hwtools.student import StudentModule
+from hwtools.grading.student import StudentModule
 
 HIDDEN = "tests/hidden/kerastuner_mnist/test_kerastuner_mnist.py"
 NOTEBOOK = "kerastuner_mnist.ipynb"

@@ -12,7 +12,7 @@ import pytest
 
 from hwtools.assignments import medical
 from conftest import executed_copy, suite_result
-from hwtools.sample_class import fill_cells
+from hwtools.course.sample_class import fill_cells
 
 FULL = 16.0
 SCALER = "test_scaler_statistics_are_the_training_rows"

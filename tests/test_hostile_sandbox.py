@@ -158,7 +158,7 @@ def grader_secrets(monkeypatch):
 
 
 def test_a_function_the_hidden_suite_calls_is_contained(course, grader_secrets, sibling_course, monkeypatch):
-    from hwtools.student import StudentModule
+    from hwtools.grading.student import StudentModule
 
     monkeypatch.setenv("HW_COURSE_ROOT", str(course.root))  # as the hidden runner sets it
     folder = sandbox.make_scratch("test-probe-")
@@ -189,8 +189,8 @@ def hostile_class(tmp_path_factory, sibling_course):
     """The reference solution, an escaping kernel, a kernel that kills every process it may
     (kill -1), and one that signals its parents, graded in one run by ``hw``'s pipeline with
     secrets in the grader's environment and a loopback listener outside the sandbox."""
-    from hwtools.autograde import autograde
-    from hwtools.release import release_all
+    from hwtools.course.autograde import autograde
+    from hwtools.course.release import release_all
 
     with pytest.MonkeyPatch.context() as patch:
         for name, value in SECRETS.items():
@@ -270,8 +270,8 @@ def test_a_notebook_that_fills_its_scratch_fails_alone(tmp_path_factory, monkeyp
     """Its run may write HW_SCRATCH_MB (a tmpfs of its own): filling it fails that submission
     with the reason, the machine's disk keeps its room, the good student keeps its score, and
     no scratch mount or folder is left behind."""
-    from hwtools.autograde import autograde
-    from hwtools.release import release_all
+    from hwtools.course.autograde import autograde
+    from hwtools.course.release import release_all
 
     monkeypatch.setattr(sandbox, "SCRATCH_MB", 96)
     course = copy_course(tmp_path_factory.mktemp("fill_class"))
@@ -291,7 +291,7 @@ def test_a_notebook_that_fills_its_scratch_fails_alone(tmp_path_factory, monkeyp
 
 
 def test_a_function_that_fills_its_scratch_is_stopped_there(monkeypatch):
-    from hwtools.student import StudentModule
+    from hwtools.grading.student import StudentModule
 
     monkeypatch.setattr(sandbox, "SCRATCH_MB", 64)
     folder = sandbox.make_scratch("test-fill-")
@@ -309,7 +309,9 @@ def test_a_dead_warm_server_is_a_grader_crash_never_a_score(course):
     import threading
     import time
 
-    from hwtools import hidden_runner, warm
+    from hwtools.grading import hidden_runner
+
+    from hwtools.sandbox import warm
 
     if not warm.enabled():
         pytest.skip("HW_WARM=0: no warm server to die")
@@ -343,7 +345,7 @@ def test_a_dead_warm_server_is_a_grader_crash_never_a_score(course):
 def test_the_hidden_suite_gets_no_credentials(course, grader_secrets, monkeypatch):
     """The hidden suite loads students' saved models and files: it runs with the course's
     settings, never the grader's database URL, tokens or passwords."""
-    from hwtools import hidden_runner
+    from hwtools.grading import hidden_runner
 
     monkeypatch.setenv("HW_DB_URL", "postgresql+psycopg://grader:db-s3cret-4711@localhost/gradebook")
     files = sandbox.make_scratch("test-files-")

@@ -99,8 +99,8 @@ def tamper(course, student: str, change) -> Path:
 
 @pytest.fixture(scope="module")
 def hostile_class(tmp_path_factory):
-    from hwtools.autograde import autograde
-    from hwtools.release import release_all
+    from hwtools.course.autograde import autograde
+    from hwtools.course.release import release_all
 
     course = copy_course(tmp_path_factory.mktemp("hostile_submissions"))
     release_all(course, [ASSIGNMENT])
@@ -231,7 +231,7 @@ def test_a_lost_page_is_written_again_by_the_autograder_itself(hostile_class, ca
     reason and the gradebook's score of each cell, and says so in one line."""
     import shutil
 
-    from hwtools.feedback import generate_feedback
+    from hwtools.course.feedback import generate_feedback
 
     course, rows, _, _ = hostile_class
     student = "t_nbformat5"

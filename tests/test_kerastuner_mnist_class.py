@@ -3,9 +3,9 @@ untouched release zero, and bob_partial (a search space over the seed's limits) 
 import pytest
 
 from conftest import copy_course, submit_release, submit_source_solution
-from hwtools.autograde import autograde
-from hwtools.release import release_all
-from hwtools.sample_class import build_submission
+from hwtools.course.autograde import autograde
+from hwtools.course.release import release_all
+from hwtools.course.sample_class import build_submission
 
 ASSIGNMENT = "kerastuner_mnist"
 AUTOGRADED = 16.0

@@ -26,7 +26,7 @@ def tree(folder: Path) -> dict:
 
 
 def scores(course, student: str) -> dict:
-    from hwtools.gradebook_writer import open_gradebook
+    from hwtools.course.gradebook_writer import open_gradebook
 
     with open_gradebook(course) as gb:
         submission = gb.find_submission(ASSIGNMENT, student)
@@ -40,9 +40,10 @@ def graded_elsewhere(tmp_path_factory):
     course copy with the grade cells the driver read from its own copy (the worker may not
     open a gradebook), the scratch folders it made tracked; the driver's copy is released
     the same way."""
-    from hwtools import gradebook_writer, sandbox
-    from hwtools.grade import grade_submission
-    from hwtools.release import release_all
+    from hwtools.course import gradebook_writer
+    from hwtools import sandbox
+    from hwtools.grading.grade import grade_submission
+    from hwtools.course.release import release_all
 
     worker_course = copy_course(tmp_path_factory.mktemp("worker") / "course")
     driver_course = copy_course(tmp_path_factory.mktemp("driver") / "course")
@@ -72,7 +73,7 @@ def test_the_worker_deletes_its_scratch_before_returning(graded_elsewhere):
 
 
 def test_a_driver_on_another_root_records_the_same_files_and_scores(graded_elsewhere):
-    from hwtools.gradebook_writer import open_gradebook, recorded_state, record_result
+    from hwtools.course.gradebook_writer import open_gradebook, recorded_state, record_result
 
     worker_course, driver_course, result, _ = graded_elsewhere
     for course in (worker_course, driver_course):  # the single-machine run first, as today's tests do
@@ -98,7 +99,8 @@ def test_the_result_is_data_that_names_no_path(graded_elsewhere):
 
 
 def test_direct_callers_still_get_the_cells_from_the_gradebook(graded_elsewhere, monkeypatch):
-    from hwtools import gradebook_writer, grade
+    from hwtools.course import gradebook_writer
+    from hwtools.grading import grade
 
     worker_course, *_ = graded_elsewhere
     read = []
@@ -115,7 +117,7 @@ def hostile_result(files: dict) -> dict:
 
 
 def test_names_that_are_not_plain_are_never_written(graded_elsewhere, tmp_path):
-    from hwtools.gradebook_writer import open_gradebook, recorded_state, record_result
+    from hwtools.course.gradebook_writer import open_gradebook, recorded_state, record_result
 
     _, driver_course, _, _ = graded_elsewhere
     outside = driver_course.autograded / "x"
@@ -138,7 +140,7 @@ def test_names_that_are_not_plain_are_never_written(graded_elsewhere, tmp_path):
 
 
 def test_a_link_where_autograded_goes_is_replaced_not_followed(graded_elsewhere, tmp_path):
-    from hwtools.gradebook_writer import open_gradebook, record_result
+    from hwtools.course.gradebook_writer import open_gradebook, record_result
 
     _, driver_course, _, _ = graded_elsewhere
     elsewhere = tmp_path / "elsewhere"
@@ -153,8 +155,8 @@ def test_a_link_where_autograded_goes_is_replaced_not_followed(graded_elsewhere,
 
 
 def test_files_over_the_caps_are_left_out_with_a_flag(monkeypatch, tmp_path):
-    from hwtools import gradebook_writer
-    from hwtools.grade import _files_for_feedback
+    from hwtools.course import gradebook_writer
+    from hwtools.grading.grade import _files_for_feedback
 
     monkeypatch.setattr(gradebook_writer, "RESULT_FILE_BYTES", 3 * gradebook_writer.MB)
     monkeypatch.setattr(gradebook_writer, "RESULT_TOTAL_BYTES", 5 * gradebook_writer.MB)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_course
-from hwtools.autograde import autograde
-from hwtools.gradebook_writer import open_gradebook, recorded_state
-from hwtools.release import release_all
-from hwtools.sample_class import build_sample_class
+from hwtools.course.autograde import autograde
+from hwtools.course.gradebook_writer import open_gradebook, recorded_state
+from hwtools.course.release import release_all
+from hwtools.course.sample_class import build_sample_class
 
 HW = str(Path(sys.executable).parent / "hw")
 EXPECTED = {"alice_correct": 15.0, "bob_partial": 5.0, "carol_stub": 0.0, "dave_broken": 0.0}
@@ -78,7 +78,7 @@ def _warm_servers_under(root: int) -> list[tuple[int, int, list[str]]]:
         return False
 
     def server(pid: int) -> bool:
-        return "hwtools._warm_server" in processes.get(pid, (0, []))[1]
+        return "hwtools.sandbox._warm_server" in processes.get(pid, (0, []))[1]
 
     return [(pid, parent, argv) for pid, (parent, argv) in processes.items()
             if server(pid) and not server(parent) and under(pid)]
@@ -86,7 +86,7 @@ def _warm_servers_under(root: int) -> list[tuple[int, int, list[str]]]:
 
 def test_a_separate_dask_scheduler_and_worker_give_the_same_scores(class_course, tmp_path):
     """`dask scheduler` and `dask worker` as their own processes, as a course would start them,
-    reached by address and by scheduler file; with --preload-nanny hwtools.dask_nanny the worker
+    reached by address and by scheduler file; with --preload-nanny hwtools.sandbox.dask_nanny the worker
     processes share one warm server, started by the `dask worker` command (where file-system
     isolation allows sharing)."""
     import json
@@ -144,8 +144,8 @@ def test_the_longest_submissions_are_queued_first(tmp_path):
     assignment's median, else 0 (nothing known: the order of submission)."""
     import json
 
-    from hwtools.autograde import FEEDBACK_PRIORITY, expected_seconds
-    from hwtools.gradebook_writer import state_path
+    from hwtools.course.autograde import FEEDBACK_PRIORITY, expected_seconds
+    from hwtools.course.gradebook_writer import state_path
 
     course = copy_course(tmp_path / "course")
     for student in ("ann", "ben", "cid", "dot"):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from conftest import copy_course
-from hwtools.sample_class import build_sample_class
+from hwtools.course.sample_class import build_sample_class
 
 BIN = Path(sys.executable).parent
 

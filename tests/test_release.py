@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hwtools.release import FORBIDDEN_MARKERS, release_all, strip_solutions
+from hwtools.course.release import FORBIDDEN_MARKERS, release_all, strip_solutions
 
 
 def test_strip_solutions_keeps_indentation_and_code_around():

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output, new_raw_cell
 
-from hwtools.sanitize import SanitizeOutputs, csv_safe, sanitize_html, sanitize_markdown, terminal_safe
+from hwtools.course.sanitize import SanitizeOutputs, csv_safe, sanitize_html, sanitize_markdown, terminal_safe
 
 # a 1x1 PNG, the plot a good student leaves
 PNG = base64.b64encode(bytes.fromhex(
@@ -142,7 +142,7 @@ HOSTILE_RESULT = {"student": "eve\x1b]0;pwned\x07", "assignment": "batchnorm", "
 
 
 def test_progress_and_summary_print_escapes_as_text(capsys):
-    from hwtools.autograde import _progress, summary_table
+    from hwtools.course.autograde import _progress, summary_table
 
     _progress(1, 1, 1, time.monotonic(), HOSTILE_RESULT)
     print(summary_table([HOSTILE_RESULT]))
@@ -157,8 +157,8 @@ def test_progress_and_summary_print_escapes_as_text(capsys):
 @pytest.fixture(scope="module")
 def hostile_course(tmp_path_factory):
     from conftest import copy_course
-    from hwtools.gradebook_writer import open_gradebook, record_result
-    from hwtools.release import release_all
+    from hwtools.course.gradebook_writer import open_gradebook, record_result
+    from hwtools.course.release import release_all
 
     course = copy_course(tmp_path_factory.mktemp("sanitize") / "course")
     release_all(course, ["batchnorm"])
@@ -189,16 +189,16 @@ def test_autograded_notebook_for_the_formgrader_is_safe_and_valid(hostile_course
 
 
 def test_feedback_runs_the_sanitizer_between_hidden_tests_and_the_page_header(repo):
-    from hwtools import nbgrader_bridge
+    from hwtools.course import nbgrader_bridge
 
     steps = list(nbgrader_bridge.course_config(repo.root).GenerateFeedback.preprocessors)
-    assert steps.index("nbgrader.preprocessors.ClearHiddenTests") < steps.index("hwtools.sanitize.SanitizeOutputs") \
+    assert steps.index("nbgrader.preprocessors.ClearHiddenTests") < steps.index("hwtools.course.sanitize.SanitizeOutputs") \
         < steps.index("nbconvert.preprocessors.CSSHTMLHeaderPreprocessor")
 
 
 @pytest.mark.parametrize("student", ["eve", "mallory"])
 def test_feedback_page_has_no_student_script(hostile_course, student):
-    from hwtools.feedback import feedback_page
+    from hwtools.course.feedback import feedback_page
 
     assert feedback_page(str(hostile_course.root), "batchnorm", student) == ""
     html = (hostile_course.feedback / student / "batchnorm" / "batchnorm.html").read_text()
@@ -209,8 +209,8 @@ def test_feedback_page_has_no_student_script(hostile_course, student):
 
 
 def test_exported_csv_neutralises_student_ids_and_keeps_scores(hostile_course, tmp_path):
-    from hwtools.export import export_grades
-    from hwtools.gradebook_writer import open_gradebook
+    from hwtools.course.export import export_grades
+    from hwtools.course.gradebook_writer import open_gradebook
 
     hostile = ["=1+1", "@SUM(A1)", "-2+3"]
     with open_gradebook(hostile_course) as gb:

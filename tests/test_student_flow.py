@@ -23,8 +23,8 @@ from pathlib import Path
 import nbformat
 
 from conftest import REPO, copy_course
-from hwtools.sample_class import fill_cells
-from hwtools.validate import PUBLIC_TESTS_PASSED, validate_notebooks
+from hwtools.course.sample_class import fill_cells
+from hwtools.course.validate import PUBLIC_TESTS_PASSED, validate_notebooks
 
 BIN = Path(sys.executable).parent
 COURSE_ID = "deep-learning-hw"
@@ -164,7 +164,7 @@ def test_validate_says_public_tests_only(tmp_path):
 def test_validate_drops_benign_stderr_as_the_autograder_does(tmp_path):
     """nbgrader fails a test cell on any stderr output; a framework warning must not fail it
     here when the autograder ignores it, and a real error message must still fail."""
-    from hwtools.authoring import public_tests, write_notebook
+    from hwtools.course.authoring import public_tests, write_notebook
 
     write_notebook(tmp_path / "warns.ipynb", [public_tests("public_warns", (
         'import sys\nsys.stderr.write("WARNING: tf.function retracing is deprecated\\n")\nprint("ok")')),

@@ -1,4 +1,4 @@
-"""hwtools.student: student code runs in a sandboxed process; only plain data comes back."""
+"""hwtools.grading.student: student code runs in a sandboxed process; only plain data comes back."""
 import os
 import subprocess
 import sys
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from hwtools import sandbox
-from hwtools.student import StudentCodeProblem, StudentError, StudentModule
-from hwtools.wire import Opaque
+from hwtools.grading.student import StudentCodeProblem, StudentError, StudentModule
+from hwtools.grading.wire import Opaque
 
 MODULE = '''
 import os, socket, numpy as np
@@ -209,7 +209,7 @@ def test_file_system_is_private_and_read_only(tmp_path, monkeypatch):
 
 
 def test_numpy_scalars_keep_their_shape():
-    from hwtools import wire
+    from hwtools.grading import wire
 
     for value in (np.float64(0.5), np.int64(3), np.array(2.0)):
         assert wire.decode(wire.encode(value)).shape == ()

@@ -80,7 +80,7 @@ def graded_within(seconds: float, *args) -> dict:
     """grade_submission, or a result saying it hung (a pipe blocks a copy forever)."""
     import threading
 
-    from hwtools.grade import grade_submission
+    from hwtools.grading.grade import grade_submission
 
     box = {}
     worker = threading.Thread(target=lambda: box.update(result=grade_submission(*args)), daemon=True)
@@ -95,8 +95,8 @@ def graded_within(seconds: float, *args) -> dict:
 @pytest.fixture(scope="module")
 def hostile_class(tmp_path_factory):
     """A class of attackers graded between two gradings of the reference solution."""
-    from hwtools.grade import grade_submission
-    from hwtools.release import release_all
+    from hwtools.grading.grade import grade_submission
+    from hwtools.course.release import release_all
 
     course = copy_course(tmp_path_factory.mktemp("hostile_course"))
     release_all(course, [ASSIGNMENT])
@@ -239,7 +239,7 @@ def test_a_pipe_in_the_submission_is_left_out_and_named(hostile_class):
 
 
 def test_submission_fingerprint_does_not_follow_links(hostile_class):
-    from hwtools.grade import submission_fingerprint
+    from hwtools.grading.grade import submission_fingerprint
 
     course = hostile_class[0]
     first = submission_fingerprint(course, ASSIGNMENT, "mallory_borrow")

@@ -1,4 +1,4 @@
-"""The warm fork server (hwtools.warm): its children are set up like fresh sandboxed
+"""The warm fork server (hwtools.sandbox.warm): its children are set up like fresh sandboxed
 processes, whatever the server holds, and it goes when its grader goes."""
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from hwtools import sandbox, warm
-from hwtools.student import StudentCodeProblem, StudentModule
+from hwtools import sandbox
+
+from hwtools.sandbox import warm
+from hwtools.grading.student import StudentCodeProblem, StudentModule
 
 PROBE = '''
 import os, tempfile
@@ -96,7 +98,7 @@ def test_a_dead_server_is_replaced(tmp_path):
         assert probe.call("temp_dir").value == str(probe.workspace.parent)
         assert isinstance(probe._process, warm.WarmProcess)  # forked by a new server at once
     # the first fork waited for the new server's imports (seconds), which grading does not count
-    # as the submission's own time (hwtools.grade)
+    # as the submission's own time (hwtools.grading.grade)
     assert warm.waited() - waited > 1.0
 
 
@@ -112,8 +114,8 @@ def test_without_warm_processes_the_child_is_a_fresh_interpreter(tmp_path, monke
 GRADER = '''
 import sys, threading, time
 from pathlib import Path
-from hwtools import warm
-from hwtools.student import StudentModule
+from hwtools.sandbox import warm
+from hwtools.grading.student import StudentModule
 module = StudentModule(Path(sys.argv[1]), timeout_s=600)
 module.get("x")
 threading.Thread(target=module.call, args=("nap",), daemon=True).start()  # busy: it reads no requests
@@ -147,8 +149,8 @@ def _alive(pid: int) -> bool:
 
 SUITE = '''
 from pathlib import Path
-from hwtools import warm
-from hwtools.student import StudentModule
+from hwtools.sandbox import warm
+from hwtools.grading.student import StudentModule
 
 def test_student_workers_of_a_hidden_suite_are_forked_by_the_same_server(tmp_path):
     (tmp_path / "m.py").write_text(
@@ -178,7 +180,7 @@ def test_a_hidden_suite_forks_its_student_workers_through_its_server(tmp_path):
 LEAVING_SUITE = '''
 import threading, time
 from pathlib import Path
-from hwtools.student import StudentModule
+from hwtools.grading.student import StudentModule
 
 def test_leaves_a_busy_worker_behind(tmp_path):
     (tmp_path / "m.py").write_text("import time\\ndef nap():\\n    time.sleep(600)\\n")
@@ -208,7 +210,7 @@ KERNEL_SUITE = '''
 import os, sys
 import nbformat
 from nbclient import NotebookClient
-from hwtools import warm_kernel
+from hwtools.sandbox import warm_kernel
 
 CELLS = [
     "import os, sys, time; started = time.monotonic(); import tensorflow; imported = time.monotonic() - started",
@@ -245,7 +247,7 @@ def test_a_sandboxed_nbgrader_run_forks_its_kernels_warm(tmp_path):
 
 
 def test_notebooks_that_set_the_environment_get_fresh_kernels(tmp_path):
-    from hwtools import warm_kernel
+    from hwtools.sandbox import warm_kernel
 
     plain, setting = tmp_path / "plain.ipynb", tmp_path / "setting.ipynb"
     plain.write_text('{"cells": [{"source": "import keras"}]}')
@@ -256,8 +258,8 @@ def test_notebooks_that_set_the_environment_get_fresh_kernels(tmp_path):
 SHARING_GRADER = '''
 import sys
 from pathlib import Path
-from hwtools import warm
-from hwtools.student import StudentModule
+from hwtools.sandbox import warm
+from hwtools.grading.student import StudentModule
 with StudentModule(Path(sys.argv[1])) as module:
     module.get("x")
     parent = int(Path(f"/proc/{module._process.pid}/stat").read_text().rsplit(")", 1)[1].split()[1])

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from hwtools import budget
 from hwtools.checks import CheckFailure, assert_close, assert_equal_number, assert_unchanged
-from hwtools.student import StudentError
+from hwtools.grading.student import StudentError
 
 torch.set_num_threads(1)
 SHAPES = [(8, 3), (50, 7), (4, 20), (200, 1)]

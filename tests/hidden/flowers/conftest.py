@@ -11,7 +11,7 @@ import pytest
 
 from hwtools import budget
 from hwtools.assignments import flowers as assignment
-from hwtools.artifacts import SavedArtifacts
+from hwtools.grading.artifacts import SavedArtifacts
 from hwtools.checks import CheckFailure
 
 # the grader's image trees, made inside the submission folder: the sandbox sees only that

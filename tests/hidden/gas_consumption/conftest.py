@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hwtools.assignments import gas_consumption as assignment
-from hwtools.artifacts import SavedArtifacts
+from hwtools.grading.artifacts import SavedArtifacts
 from hwtools.course import Course
 
 

@@ -21,7 +21,7 @@ from hwtools.assignments.gradcam import (HEATMAPS_FILE, MODEL_FILE, expected_tra
 from hwtools.checks import (CheckFailure, as_float_array, assert_accuracy, assert_close, assert_shape,
                             assert_trained_steps)
 from hwtools.data import mnist_digits_fixture
-from hwtools.wire import ModelFile
+from hwtools.grading.wire import ModelFile
 
 NOTEBOOK = "gradcam.ipynb"
 GRADER_MODEL_FILE = "grader_fixed_weights.keras"

@@ -18,8 +18,8 @@ from hwtools import budget, seeding
 from hwtools.assignments.kerastuner_mnist import (BEST_HYPERPARAMETERS_FILE, BEST_MODEL_FILE, TUNER_DIRECTORY,
                                                   TUNER_PROJECT, load_mnist_tagged)
 from hwtools.checks import CheckFailure, as_float_array, assert_accuracy, assert_close, assert_shape
-from hwtools.notebook_defs import definition_chunks
-from hwtools.student import StudentCodeProblem
+from hwtools.grading.notebook_defs import definition_chunks
+from hwtools.grading.student import StudentCodeProblem
 
 NOTEBOOK = "kerastuner_mnist.ipynb"
 MAX_CONV, MAX_DENSE, MAX_FILTERS, MAX_UNITS, MAX_LR = 5, 5, 256, 256, 1e-3

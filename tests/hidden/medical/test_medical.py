@@ -16,7 +16,7 @@ from hwtools import budget
 from hwtools.assignments import medical
 from hwtools.checks import CheckFailure, assert_close
 from hwtools.course import Course
-from hwtools.student import StudentError
+from hwtools.grading.student import StudentError
 
 SETTINGS = budget.budget("medical")
 PARTS = ("train", "val", "test")

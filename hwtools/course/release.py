@@ -6,7 +6,7 @@ import fnmatch
 import re
 from pathlib import Path
 
-from hwtools import nbgrader_bridge
+from hwtools.course import nbgrader_bridge
 from hwtools.course import Course
 
 _SOLUTION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*(\n|$)",

@@ -12,11 +12,13 @@ import os
 import statistics
 import time
 
-from hwtools import gradebook_writer, sandbox
+from hwtools.course import gradebook_writer
+
+from hwtools import sandbox
 from hwtools.course import Course, shown_id, student_id_problem
-from hwtools.feedback import feedback_page, generate_feedback, write_own_feedback
-from hwtools.grade import grade_submission, submission_fingerprint
-from hwtools.sanitize import terminal_safe
+from hwtools.course.feedback import feedback_page, generate_feedback, write_own_feedback
+from hwtools.grading.grade import grade_submission, submission_fingerprint
+from hwtools.course.sanitize import terminal_safe
 
 
 @contextlib.contextmanager

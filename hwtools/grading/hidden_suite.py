@@ -1,6 +1,6 @@
 """pytest plugin that runs a hidden suite against one submission and writes its points.
 
-Used as ``pytest -p hwtools.hidden_suite tests/hidden/<assignment> --hw-submission DIR
+Used as ``pytest -p hwtools.grading.hidden_suite tests/hidden/<assignment> --hw-submission DIR
 --hw-results FILE``. Each check is a test marked ``@pytest.mark.points(n, group=...)``; a
 group is one hidden grade cell of the assignment's notebook. Only a check's docstring (its
 name for students) and its failure message are recorded, never its code or traceback.
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from hwtools import seeding
-from hwtools.student import StudentCodeProblem, StudentModule
+from hwtools.grading.student import StudentCodeProblem, StudentModule
 
 MAX_MESSAGE = 1500
 

@@ -1,6 +1,6 @@
-"""The warm fork server (see ``hwtools.warm``, the grader's side): imports the heavy libraries
+"""The warm fork server (see ``hwtools.sandbox.warm``, the grader's side): imports the heavy libraries
 once, then forks a child per request, which sets itself up like a fresh sandboxed process and
-runs ``python -m MODULE ARGS``. Started as ``python -I -m hwtools._warm_server FD GRADER_PID``.
+runs ``python -m MODULE ARGS``. Started as ``python -I -m hwtools.sandbox._warm_server FD GRADER_PID``.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import signal
 import socket
 import sys
 
-from hwtools.warm import CHANNEL_VARIABLE
+from hwtools.sandbox.warm import CHANNEL_VARIABLE
 
 # What the grading processes import; each costs a fresh interpreter seconds. Missing ones are
 # skipped. PRELOAD comes before the first fork: what a sandboxed nbgrader run and its kernels
@@ -36,7 +36,7 @@ def _preload(names=PRELOAD) -> None:
         try:
             importlib.import_module(name)
         except Exception as err:  # a course without one of them grades without it
-            print(f"hwtools.warm: not preloaded {name}: {err}", file=sys.stderr)
+            print(f"hwtools.sandbox.warm: not preloaded {name}: {err}", file=sys.stderr)
     # The libraries' objects go to the permanent generation: a child's garbage collections skip
     # them (pytest's gc.collect() calls at exit cost ~0.9 s per hidden suite otherwise) and do
     # not copy the pages they sit on.

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from hwtools.course import Course
-from hwtools.gradebook_writer import recorded_state
+from hwtools.course.gradebook_writer import recorded_state
 
 
 def _histogram_png(scores: list[float], max_score: float, title: str) -> str:

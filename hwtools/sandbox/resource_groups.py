@@ -21,7 +21,7 @@ from pathlib import Path
 MAX_TASKS = int(os.environ.get("HW_MAX_TASKS", 512))  # processes + threads (TensorFlow uses ~60)
 PREFIX = "hw-sandbox-"
 _counter = itertools.count()
-log = logging.getLogger("hwtools.resource_groups")
+log = logging.getLogger("hwtools.sandbox.resource_groups")
 
 
 def _mounts() -> list[tuple[str, str, set[str]]]:

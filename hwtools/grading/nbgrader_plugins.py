@@ -125,7 +125,7 @@ class RestoreDeletedCells(OverwriteCells):
 # What a student changed in a notebook's structure, told in sentences (the grader compares the
 # submitted notebook, read as JSON without trusting anything in it, with the released one).
 MAX_CHANGES = 12
-HIDDEN_PREFIX = "hidden_"  # the hidden suite's cells (hwtools.grade): the release hides their source
+HIDDEN_PREFIX = "hidden_"  # the hidden suite's cells (hwtools.grading.grade): the release hides their source
 _KIND = {"code": "a code cell", "markdown": "a markdown cell", "raw": "a raw cell"}
 
 

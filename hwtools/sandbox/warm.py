@@ -1,4 +1,4 @@
-"""Warm processes, the grader's side (the server is ``hwtools._warm_server``): a fork server
+"""Warm processes, the grader's side (the server is ``hwtools.sandbox._warm_server``): a fork server
 per grading process imports the heavy libraries once (TensorFlow, Keras, torch, pytest,
 nbgrader: ~8 s here) and forks a fresh child for every
 sandboxed nbgrader run, student worker and hidden suite. Each of those used to start a new
@@ -117,7 +117,7 @@ class _Server(_Channel):
     def __init__(self, env: dict, cwd: str, listen: str | None = None):
         os.makedirs(cwd, exist_ok=True)  # (a dead server it replaces removed it)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.process = subprocess.Popen([sys.executable, "-I", "-m", "hwtools._warm_server", str(theirs.fileno()),
+        self.process = subprocess.Popen([sys.executable, "-I", "-m", "hwtools.sandbox._warm_server", str(theirs.fileno()),
                                          str(os.getpid()), *([listen] if listen else [])],
                                         pass_fds=[theirs.fileno()], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

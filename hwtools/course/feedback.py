@@ -7,9 +7,9 @@ import html
 import os
 from pathlib import Path
 
-from hwtools import gradebook_writer, nbgrader_bridge
+from hwtools.course import gradebook_writer, nbgrader_bridge
 from hwtools.course import Course, id_usable_in_paths, shown_id, student_id_problem
-from hwtools.sanitize import terminal_safe
+from hwtools.course.sanitize import terminal_safe
 
 
 def feedback_page(root: str, assignment: str, student: str) -> str:

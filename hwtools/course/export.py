@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from hwtools import gradebook_writer
+from hwtools.course import gradebook_writer
 from hwtools.course import Course
-from hwtools.sanitize import csv_safe
+from hwtools.course.sanitize import csv_safe
 
 
 def export_grades(course: Course, wide_path: Path, long_path: Path) -> tuple[Path, Path]:

@@ -14,9 +14,9 @@ import warnings
 from datetime import datetime
 from pathlib import Path
 
-from hwtools import nbgrader_bridge
+from hwtools.course import nbgrader_bridge
 from hwtools.course import Course, student_id_problem
-from hwtools.untrusted_files import fresh_folder
+from hwtools.sandbox.untrusted_files import fresh_folder
 
 MB = 1024 * 1024
 RESULT_FILE_BYTES = 50 * MB  # a file beside the notebook kept for the feedback
@@ -84,7 +84,7 @@ def _sanitized(data: bytes) -> bytes:
     not one (a corrupt submission) renders nothing and is kept as it is."""
     import nbformat
 
-    from hwtools.sanitize import sanitize_notebook
+    from hwtools.course.sanitize import sanitize_notebook
 
     try:
         notebook = nbformat.reads(data.decode(), as_version=4)

@@ -16,7 +16,7 @@ from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, Execute, Igno
 from nbgrader.validator import Validator
 from traitlets import List
 
-from hwtools.nbgrader_plugins import BENIGN_STDERR_PATTERN
+from hwtools.grading.nbgrader_plugins import BENIGN_STDERR_PATTERN
 
 PUBLIC_TESTS_PASSED = "Public tests passed; hidden tests will also grade this notebook."
 

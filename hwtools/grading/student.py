@@ -14,7 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from hwtools import sandbox, wire
+from hwtools import sandbox
+
+from hwtools.grading import wire
 
 MAX_REPLY_BYTES = 256 * 1024 * 1024
 
@@ -84,7 +86,7 @@ class StudentModule:
         # no display here; notebooks keep Jupyter's inline backend so figures reach the feedback
         env = sandbox.scrubbed_env(self._workdir, dict(sandbox.thread_env(self.limits.threads), MPLBACKEND="Agg"))
         self._process = sandbox.popen(
-            [sys.executable, "-I", "-m", "hwtools._student_worker", str(target)],
+            [sys.executable, "-I", "-m", "hwtools.grading._student_worker", str(target)],
             cwd=self._workdir / "work", writable=self._workdir, limits=self.limits, env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL)

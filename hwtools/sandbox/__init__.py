@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from hwtools import isolation, resource_groups, warm
+from hwtools.sandbox import isolation, resource_groups, warm
 
 log = logging.getLogger("hwtools.sandbox")
 
@@ -314,7 +314,7 @@ def shared_warm_server():
 
 def start_module(module: str, args: list, *, cwd: Path, env: dict, setup=None, **streams):
     """``python -I -m module args`` in a session of its own, ``setup`` (picklable) run first in
-    the child: forked from the warm server (``hwtools.warm``) unless HW_WARM=0 or it cannot
+    the child: forked from the warm server (``hwtools.sandbox.warm``) unless HW_WARM=0 or it cannot
     start, else a fresh interpreter. Returns a Popen or what stands for one."""
     if warm.enabled():
         server_env, server_cwd = _warm_server_env()

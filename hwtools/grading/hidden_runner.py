@@ -1,7 +1,7 @@
 """Run an assignment's hidden suite on one submission's files and total its points per group.
 
 The suite runs in a fresh interpreter that never imports student code (student functions
-are reached through ``hwtools.student``), so the comparison and the points are safe from
+are reached through ``hwtools.grading.student``), so the comparison and the points are safe from
 whatever the submission patches.
 """
 from __future__ import annotations
@@ -14,10 +14,12 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from hwtools import budget, sandbox, warm
+from hwtools import budget, sandbox
+
+from hwtools.sandbox import warm
 from hwtools.course import Course
 
-# The suite loads its one plugin (hwtools.hidden_suite) by name; the installed ones (nbval,
+# The suite loads its one plugin (hwtools.grading.hidden_suite) by name; the installed ones (nbval,
 # anyio, ...) would cost each submission seconds of imports.
 NO_PLUGIN_AUTOLOAD = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 

@@ -32,7 +32,7 @@ def _load_file(path: Path) -> types.ModuleType:
 
 
 def _load_notebook(path: Path) -> tuple[types.ModuleType, list[str]]:
-    from hwtools.notebook_defs import definition_chunks
+    from hwtools.grading.notebook_defs import definition_chunks
 
     sys.path.insert(0, str(path.parent))
     module = types.ModuleType(path.stem)
@@ -63,7 +63,7 @@ def main() -> None:
     channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    from hwtools import wire
+    from hwtools.grading import wire
 
     def reply(message: dict) -> None:
         channel.write(json.dumps(message) + "\n")

@@ -35,11 +35,17 @@ from pathlib import Path
 
 import nbformat
 
-from hwtools import budget, gradebook_writer, hidden_runner, sandbox, warm
+from hwtools import budget, sandbox
+
+from hwtools.course import gradebook_writer
+
+from hwtools.grading import hidden_runner
+
+from hwtools.sandbox import warm
 from hwtools.checks import FLAGGED
 from hwtools.course import Course
-from hwtools.execute_submission import GRADEBOOK, prepare_scratch_course, take_submission
-from hwtools.untrusted_files import copy_regular_tree, fresh_folder, read_regular, regular_entry, walk_regular
+from hwtools.grading.execute_submission import GRADEBOOK, prepare_scratch_course, take_submission
+from hwtools.sandbox.untrusted_files import copy_regular_tree, fresh_folder, read_regular, regular_entry, walk_regular
 
 HIDDEN_PREFIX = "hidden_"
 GRADER_PROCESS_ENDED = "the grading process ended with code"
@@ -93,7 +99,7 @@ def _zero_reason(score: float, checks: list[dict]) -> str:
 def _submitted_format_problem(submitted: Path) -> str | None:
     """Why a submitted notebook that is valid JSON is no notebook nbgrader opens (nbformat 5,
     no cells), read as a regular file (no link followed, size capped); None otherwise."""
-    from hwtools.nbgrader_plugins import notebook_format_problem
+    from hwtools.grading.nbgrader_plugins import notebook_format_problem
 
     for name in sorted(os.listdir(submitted)):
         if not name.endswith(".ipynb") or not regular_entry(submitted, name):
@@ -194,7 +200,7 @@ def _run_execution(course: Course, assignment: str, student: str, scratch: Path,
     env = sandbox.scrubbed_env(box / "home", dict(sandbox.thread_env(1), HW_MODE=budget.grading_mode()))
     log_path = scratch / "execution.log"
     with log_path.open("w") as log_file:
-        process = sandbox.popen([sys.executable, "-I", "-m", "hwtools.execute_submission", assignment, student,
+        process = sandbox.popen([sys.executable, "-I", "-m", "hwtools.grading.execute_submission", assignment, student,
                                  str(box)], cwd=box, writable=box, hidden=sandbox.course_secrets(course.root),
                                 limits=sandbox.Limits(), env=env, stdout=log_file, stderr=subprocess.STDOUT)
         timed_out, too_many, deadline = False, False, time.monotonic() + timeout_s
@@ -385,7 +391,7 @@ def _notebook_changes(course: Course, assignment: str, intake: Path) -> list[str
     """The structural changes of each submitted notebook (the grader's copy, INTAKE) against its
     release, in sentences (``nbgrader_plugins.notebook_changes``; a notebook's name is given
     where the assignment has several)."""
-    from hwtools.nbgrader_plugins import notebook_changes
+    from hwtools.grading.nbgrader_plugins import notebook_changes
 
     released = sorted(p.name for p in (course.release / assignment).glob("*.ipynb"))
     changes = []

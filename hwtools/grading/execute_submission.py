@@ -2,7 +2,7 @@
 
 The grader first copies the assignment's source and the student's files into SCRATCH/course,
 and a copy of the assignment's gradebook template (``prepare_scratch_course``); then ``python
--I -m hwtools.execute_submission ASSIGNMENT STUDENT SCRATCH``, in the sandbox, runs nbgrader
+-I -m hwtools.grading.execute_submission ASSIGNMENT STUDENT SCRATCH``, in the sandbox, runs nbgrader
 autograde against that scratch gradebook and writes SCRATCH/execution.json. The real course,
 its gradebook and the other students' files are never in reach of the student's kernel.
 """
@@ -18,8 +18,10 @@ import time
 import traceback
 from pathlib import Path
 
-from hwtools import nbgrader_bridge, warm_kernel
-from hwtools.untrusted_files import copy_regular_tree
+from hwtools.course import nbgrader_bridge
+
+from hwtools.sandbox import warm_kernel
+from hwtools.sandbox.untrusted_files import copy_regular_tree
 
 GRADEBOOK = "scratch-gradebook.db"
 

@@ -32,7 +32,7 @@ def suits(notebooks: list[Path]) -> bool:
 
 
 def _kernel_setup(backend: str) -> None:
-    """In the forked kernel (``hwtools._warm_server`` takes its folder and environment): as
+    """In the forked kernel (``hwtools.sandbox._warm_server`` takes its folder and environment): as
     jupyter_client and IPython would start it."""
     os.setsid()
     if "matplotlib" in sys.modules:  # imported under the server's backend: take the kernel's
@@ -44,19 +44,19 @@ def _kernel_setup(backend: str) -> None:
 
 
 class KernelForker:
-    """A fork server (``hwtools._warm_server.serve``) forked from this process, which already
+    """A fork server (``hwtools.sandbox._warm_server.serve``) forked from this process, which already
     holds the libraries. Start it while the process is still single-threaded: fork is safe
     only then."""
 
     def __init__(self):
-        from hwtools import warm
+        from hwtools.sandbox import warm
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
             ours.close()
             try:
-                from hwtools._warm_server import serve
+                from hwtools.sandbox._warm_server import serve
 
                 serve(theirs)
             finally:
@@ -65,7 +65,7 @@ class KernelForker:
         self.pid, self.channel = pid, warm._Channel(ours)
 
     def launch(self, args: list[str], cwd: str, env: dict):
-        from hwtools import warm
+        from hwtools.sandbox import warm
 
         env = dict(env)
         env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel chooses
