@@ -87,18 +87,57 @@ def cmd_remove_student(course: Course, args) -> None:
 
 
 def cmd_feedback(course: Course, args) -> None:
+    """Pages for the graded submissions asked for; a line for what cannot get one (not released,
+    no submissions, not graded yet) saying what to run, and exit status 1 when none was written."""
+    from hwtools.course import student_id_problem
+    from hwtools.course.export import gradebook_scores, recorded_assignments
     from hwtools.course.feedback import generate_feedback
+    from hwtools.course.sanitize import terminal_safe
 
+    released, written, missing = recorded_assignments(course), 0, []
     for assignment in _assignments(course, args.assignments):
-        generate_feedback(course, assignment, args.students or course.students(assignment))
+        if assignment not in released:
+            missing.append(f"{assignment} is not in the gradebook yet: run `hw release {assignment}`, then "
+                           f"`hw autograde {assignment}`")
+            continue
+        asked = args.students or course.students(assignment) + sorted(course.refused_students(assignment))
+        if not asked:
+            missing.append(f"{assignment}: no submissions under {course.submitted.relative_to(course.root)}/ "
+                           f"(collect them, then run `hw autograde {assignment}`)")
+            continue
+        graded = gradebook_scores(course, assignment, asked)
+        ungraded = [s for s in asked if s not in graded and not student_id_problem(s)]
+        if ungraded:
+            missing.append(f"{assignment}: not graded yet, so no feedback for {_listed(ungraded)}: run "
+                           f"`hw autograde {assignment}` first")
+        todo = [s for s in asked if s in graded or student_id_problem(s)]
+        if todo:
+            generate_feedback(course, assignment, todo)
+            print(f"{assignment}: feedback pages for {len(todo)} student(s) in "
+                  f"{course.feedback.relative_to(course.root)}/<student>/{assignment}/")
+            written += len(todo)
+    for line in missing:  # (on stderr when they are all there is)
+        print(terminal_safe(line), file=sys.stdout if written else sys.stderr)
+    if not written:
+        sys.exit("hw: no feedback written (see above)")
+
+
+def _listed(students: list[str], most: int = 5) -> str:
+    return ", ".join(students[:most]) + (f" and {len(students) - most} more" if len(students) > most else "")
 
 
 def cmd_export(course: Course, args) -> None:
-    from hwtools.course.export import export_grades
+    from hwtools.course.export import export_grades, export_lms, pending_summary
 
     output = Path(args.output) if args.output else course.root / "grades.csv"  # (from any folder: the root)
     wide, long = export_grades(course, output, output.with_name("grades_long.csv"))
     print(f"wrote {wide} and {long}")
+    if getattr(args, "lms", None):
+        grades, points = export_lms(course, args.lms, output.parent)
+        print(f"wrote {grades} (for {args.lms}) and {points}")
+    pending = pending_summary(course)
+    if pending:
+        print(pending)
 
 
 def cmd_report(course: Course, args) -> None:
@@ -161,9 +200,12 @@ def parser() -> argparse.ArgumentParser:
                             "autograded/ and feedback/ (their submitted/ folder stays)")
     remove.add_argument("student")
     remove.set_defaults(run=cmd_remove_student)
-    export = sub.add_parser("export", help="write grades.csv (wide) and grades_long.csv")
+    export = sub.add_parser("export", help="write grades.csv (wide) and grades_long.csv (and an LMS's file: --lms)")
     export.add_argument("--output", help="the wide CSV (default: grades.csv at the course root, from any folder); "
-                        "grades_long.csv goes beside it")
+                        "grades_long.csv (and the --lms files) go beside it")
+    export.add_argument("--lms", choices=("canvas", "moodle", "plain"),
+                        help="also write grades_<lms>.csv, the file that LMS's grade import takes (a row per student, "
+                        "its id column, no (max) row), and points_possible.csv")
     export.set_defaults(run=cmd_export)
     report = sub.add_parser("report", help="class summary HTML: score histograms, which checks students fail")
     report.add_argument("assignments", nargs="*")
@@ -199,11 +241,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with _warm_start(args):
             from hwtools.course.autograde import NotReleased
+            from hwtools.course.export import NothingRecorded
             from hwtools.course.release import ReleaseRefused
 
             try:
                 args.run(Course.locate() if getattr(args, "needs_course", True) else None, args)
-            except (NotReleased, ReleaseRefused, FileNotFoundError) as err:
+            except (NotReleased, ReleaseRefused, NothingRecorded, FileNotFoundError) as err:
                 sys.exit(f"hw: {err}")
     except SandboxUnavailable as err:
         sys.exit(f"hw: {err}")

@@ -30,7 +30,7 @@ def test_ta_walkthrough(tmp_path):
     assert (course.feedback / "alice_correct" / "batchnorm" / "batchnorm.html").is_file()
     hw(course, "export")
     grades = pd.read_csv(course.root / "grades.csv")
-    assert list(grades.columns) == ["student", "batchnorm", "total"]
+    assert list(grades.columns) == ["student", "batchnorm", "total", "pending_manual"]
     assert grades.set_index("student").loc["alice_correct", "total"] == 15
     long = pd.read_csv(course.root / "grades_long.csv")
     assert {"student", "assignment", "notebook", "cell", "score", "max_score", "needs_manual_grade"} <= set(long.columns)

@@ -90,7 +90,12 @@ def test_outputs_go_to_the_course_root_from_any_folder(course, monkeypatch):
     there (it would be released with the assignment)."""
     from hwtools import cli
 
+    from hwtools.course.gradebook_writer import open_gradebook
+
     release_all(course, ["batchnorm"])
+    with open_gradebook(course) as gb:  # one recorded submission: export and report refuse an empty gradebook
+        gb.update_or_create_student("alice_correct")
+        gb.update_or_create_submission("batchnorm", "alice_correct")
     monkeypatch.chdir(course.source / "batchnorm")
     before = _tree(course.source / "batchnorm")
     cli.main(["export"])

@@ -1,5 +1,7 @@
 """The class summary a TA reads after grading: the score distribution of each assignment
-(a histogram) and, per hidden check, how many students failed it and with which message."""
+(a histogram of the gradebook's scores, manual points included, with what is still to grade
+by hand) and, per hidden check, how many students failed it and with which message (from the
+recorded grading state: the gradebook holds points, not checks)."""
 from __future__ import annotations
 
 import base64
@@ -9,6 +11,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from hwtools.course import Course
+from hwtools.course.export import NothingRecorded, gradebook_scores
 from hwtools.course.gradebook_writer import recorded_state
 
 
@@ -20,7 +23,7 @@ def _histogram_png(scores: list[float], max_score: float, title: str) -> str:
 
     figure, axis = plt.subplots(figsize=(5, 2.6))
     axis.hist(scores, bins=min(20, max(5, int(max_score) + 1)), range=(0, max_score or 1), color="#4c72b0")
-    axis.set_xlabel("autograded score")
+    axis.set_xlabel("score (manual points included)")
     axis.set_ylabel("students")
     axis.set_title(title)
     figure.tight_layout()
@@ -31,10 +34,12 @@ def _histogram_png(scores: list[float], max_score: float, title: str) -> str:
 
 
 def assignment_summary(course: Course, assignment: str) -> dict | None:
-    states = {s: recorded_state(course, assignment, s) for s in course.students(assignment)}
-    states = {s: st for s, st in states.items() if st}
-    if not states:
+    """Scores, maximum and pending manual points from the gradebook (None: nothing recorded);
+    checks and failures from each recorded submission's grading state."""
+    scores = gradebook_scores(course, assignment)
+    if not scores:
         return None
+    states = {s: st for s in scores if (st := recorded_state(course, assignment, s))}
     checks = defaultdict(lambda: {"failed": 0, "seen": 0, "messages": Counter()})
     for state in states.values():
         for check in state.get("checks", []):
@@ -43,8 +48,9 @@ def assignment_summary(course: Course, assignment: str) -> dict | None:
             if not check["passed"]:
                 row["failed"] += 1
                 row["messages"][check["message"].splitlines()[0][:160] if check["message"] else ""] += 1
-    return {"scores": {s: st["score"] for s, st in states.items()},
-            "max_score": max(st["max_score"] for st in states.values()),
+    return {"scores": {s: sc.score for s, sc in scores.items()},
+            "max_score": max(sc.max_score for sc in scores.values()),
+            "pending": {s: sc.pending for s, sc in scores.items() if sc.pending},
             "failures": {s: st["reason"] for s, st in states.items() if st["status"] != "graded"},
             "checks": sorted(checks.items(), key=lambda item: -item[1]["failed"])}
 
@@ -54,14 +60,22 @@ def write_class_report(course: Course, path: Path, assignments: list[str] | None
              "body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}</style></head><body>",
              "<h1>Class summary</h1>"]
-    for assignment in assignments or course.assignments():
+    assignments = assignments or course.assignments()
+    shown = 0
+    for assignment in assignments:
         summary = assignment_summary(course, assignment)
         if summary is None:
             continue
+        shown += 1
         scores = list(summary["scores"].values())
+        pending = summary["pending"]
         parts.append(f"<h2>{html.escape(assignment)}</h2><p>{len(scores)} submissions, mean "
                      f"{sum(scores) / len(scores):.2f} of {summary['max_score']:g} points "
-                     f"(written answers are added by TAs).</p>")
+                     f"(the gradebook's scores, written answers graded by TAs included).</p>")
+        parts.append(f"<p class='pending'>Still to grade by hand: {len(pending)} submission(s), "
+                     f"{sum(pending.values()):g} points (those scores are partial): " + ", ".join(
+                         f"{html.escape(s)} ({p:g})" for s, p in sorted(pending.items())) + ".</p>"
+                     if pending else "<p>Nothing left to grade by hand.</p>")
         parts.append(f"<img alt='score histogram' src='data:image/png;base64,"
                      f"{_histogram_png(scores, summary['max_score'], assignment)}'>")
         parts.append("<table><tr><th>check</th><th>group</th><th>points</th><th>failed by</th>"
@@ -74,6 +88,9 @@ def write_class_report(course: Course, path: Path, assignments: list[str] | None
         if summary["failures"]:
             parts.append("<h3>Submissions that could not run</h3><ul>" + "".join(
                 f"<li>{html.escape(s)}: {html.escape(r)}</li>" for s, r in sorted(summary["failures"].items())) + "</ul>")
+    if not shown:
+        which = f" of {', '.join(assignments)}" if len(assignments) <= 3 else ""
+        raise NothingRecorded(f"no report: no submission{which} is graded yet; run `hw autograde` first")
     parts.append("</body></html>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts), encoding="utf-8")
