@@ -106,6 +106,10 @@ def assert_accuracy(probabilities, labels, threshold: float, on: str, budget_not
 # data than the budget says) says so in its message, beginning with FLAGGED, for a TA to look at.
 FLAGGED = "FLAGGED for a TA:"
 
+# What a student reads for a check whose failure was the grader's own (an exception raised by the
+# grader's code or reference, not by a rule the work breaks): see hwtools.grading.hidden_suite.
+GRADER_ERROR_MESSAGE = "the grader could not check this; your TA has been told"
+
 
 class ForgedWork(CheckFailure):
     """Evidence that the graded work was not made by this run as the notebook says."""

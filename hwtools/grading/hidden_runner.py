@@ -15,6 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from hwtools import budget, sandbox
+from hwtools.checks import GRADER_ERROR_MESSAGE
 
 from hwtools.sandbox import warm
 from hwtools.course import Course
@@ -89,9 +90,15 @@ def group_totals(checks: list[dict]) -> dict[str, dict]:
 
 
 def group_report(group: str, total: dict, max_points: float, status: str = "ok") -> str:
-    """The text a student reads in the feedback for one hidden grade cell."""
+    """The text a student reads in the feedback for one hidden grade cell. A check the grader
+    could not run (``grader_error``) is neither PASS nor FAIL: its line says so, and its detail
+    stays with the TA (``grader_errors``)."""
     lines = [f"Hidden tests {group}: {total['earned']:g} / {max_points:g} points"]
     for check in total["checks"]:
+        if check.get("grader_error"):
+            lines.append(f"  [NOT CHECKED] {check['description']} ({check['earned']:g}/{check['points']:g}): "
+                         f"{GRADER_ERROR_MESSAGE}")
+            continue
         mark = "PASS" if check["passed"] else "FAIL"
         lines.append(f"  [{mark}] {check['description']} ({check['earned']:g}/{check['points']:g})")
         if check["message"]:
@@ -100,3 +107,12 @@ def group_report(group: str, total: dict, max_points: float, status: str = "ok")
     if ran < max_points:
         lines.append(f"  {max_points - ran:g} points of checks did not run: {status}")
     return "\n".join(lines) + "\n"
+
+
+def grader_errors(checks: list[dict]) -> list[str]:
+    """One line per check the grader could not run because its own code or reference raised
+    (``grader_error``), for the TA: the check, its group and points, the exception and where
+    it was raised. Failed checks are not listed: those are the student's."""
+    return [f"{check['id']} ({check['group']}, {check['points']:g} points not awarded): "
+            f"{check.get('grader_detail') or 'no detail recorded'}"
+            for check in checks if check.get("grader_error")]

@@ -4,6 +4,14 @@ Used as ``pytest -p hwtools.grading.hidden_suite tests/hidden/<assignment> --hw-
 --hw-results FILE``. Each check is a test marked ``@pytest.mark.points(n, group=...)``; a
 group is one hidden grade cell of the assignment's notebook. Only a check's docstring (its
 name for students) and its failure message are recorded, never its code or traceback.
+
+Whose fault a failure is decides what is recorded (issue 19, item 3). The grader's process never
+runs student code, so a check fails for the student only with a ``CheckFailure`` (a rule the
+work breaks, raised by the checks and the kit) or a ``StudentCodeProblem`` (the student's code
+crashed, hung or raised). Any other exception was raised by the grader's own code or reference
+(torch, scikit-learn, a check's own bug): the check is recorded with ``"grader_error": True``,
+earns nothing, tells the student "the grader could not check this; your TA has been told", and
+keeps the exception and where it was raised in ``grader_detail`` for the TA.
 """
 from __future__ import annotations
 
@@ -15,6 +23,7 @@ import numpy as np
 import pytest
 
 from hwtools import seeding
+from hwtools.checks import FLAGGED, GRADER_ERROR_MESSAGE, CheckFailure
 from hwtools.grading.student import StudentCodeProblem, StudentModule
 
 MAX_MESSAGE = 1500
@@ -64,15 +73,29 @@ def rng(request) -> np.random.Generator:
     return np.random.default_rng([seeding.grading_seed(), zlib.crc32(request.node.nodeid.encode())])
 
 
-def _message(excinfo) -> str:
-    err = excinfo.value
+def is_grader_error(err: BaseException) -> bool:
+    """True when the exception is the grader's, not the student's (see the module's docstring)."""
+    return not isinstance(err, (CheckFailure, StudentCodeProblem))
+
+
+def _message(err: BaseException) -> str:
     if isinstance(err, StudentCodeProblem):
         text = f"your code: {err}"
-    elif isinstance(err, AssertionError):
-        text = str(err) or "the check failed"
     else:
-        text = f"{type(err).__name__}: {err}"
+        text = str(err) or "the check failed"
     return text[:MAX_MESSAGE]
+
+
+def _grader_detail(excinfo) -> str:
+    """The exception and the frames of the suite (and the kit) that raised it, for the TA."""
+    err = excinfo.value
+    frames = []
+    for entry in excinfo.traceback:
+        path = str(entry.path)
+        if "/tests/hidden/" in path or "/hwtools/" in path:
+            frames.append(f"{Path(path).name}:{entry.lineno + 1} in {entry.name}")
+    where = f" (raised in {' <- '.join(reversed(frames[-3:]))})" if frames else ""
+    return f"{type(err).__name__}: {err}"[:MAX_MESSAGE] + where
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -87,12 +110,22 @@ def pytest_runtest_makereport(item, call):
         return  # a teardown after a recorded call
     points = float(marker.args[0])
     doc = (item.obj.__doc__ or item.name).strip().splitlines()[0]
-    checks.append({
+    check = {
         "id": item.nodeid.split("::")[-1], "nodeid": item.nodeid, "group": marker.kwargs["group"],
         "points": points, "description": doc, "passed": report.passed,
-        "earned": points if report.passed else 0.0,
-        "message": "" if report.passed else _message(call.excinfo) if call.excinfo else "failed",
-    })
+        "earned": points if report.passed else 0.0, "message": "" if report.passed else "failed",
+    }
+    err = call.excinfo.value if call.excinfo is not None else None
+    if not report.passed and err is not None:
+        if is_grader_error(err):
+            check.update(grader_error=True, message=GRADER_ERROR_MESSAGE, grader_detail=_grader_detail(call.excinfo))
+        elif report.when == "setup" and not str(err).startswith(FLAGGED):
+            # a fixture the check needs broke a rule (or the student's code failed there): the
+            # check itself never ran, and says so
+            check["message"] = f"not run: {_message(err)}"[:MAX_MESSAGE]
+        else:
+            check["message"] = _message(err)
+    checks.append(check)
     _write(item.config)
 
 
