@@ -68,6 +68,19 @@ def test_running_stats_kept_as_a_row_lose_only_their_shape_checks(repo, tmp_path
     assert not any("TensorAccessor" in m for m in result["messages"].values())
 
 
+def test_eps_missing_in_test_mode_is_named_in_title_and_message(repo, tmp_path):
+    """Test mode without eps is off by a relative 1e-5 only: the failed line must say that eps is
+    the rule (before, the title said "normalises with the running statistics" and the message
+    gave a relative error, which read as a tolerance problem)."""
+    code = mutate(solution(repo), "xhat = (x - running_mean) / np.sqrt(running_var + eps)",
+                  "xhat = (x - running_mean) / np.sqrt(running_var)")
+    result = grade_file(repo, tmp_path, code)
+    assert result["failed"] == {"test_test_mode_uses_running_stats", "test_train_steps_then_test"}
+    check = next(c for c in result["checks"] if c["id"] == "test_test_mode_uses_running_stats")
+    assert "sqrt(running_var + eps)" in check["description"]
+    assert "matches the formula without eps" in check["message"]
+
+
 def grade_file(repo, tmp_path, code: str, answer: int | None = 260) -> dict:
     """Run the hidden suite on a submission folder made of this .py and the release notebook."""
     folder = tmp_path / "submission"

@@ -1,13 +1,13 @@
 """What a hidden suite reads from the artifacts/ folder an executed submission saved: a file
-that is missing, unreadable or unsafe fails the check that needs it, with a message saying why."""
+that is missing, unreadable or unsafe fails the check that needs it, with a message saying why
+(the kit's contract: hwtools.grading.kit)."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import numpy as np
-
 from hwtools.checks import CheckFailure
+from hwtools.grading import kit
 
 
 class SavedArtifacts:
@@ -25,26 +25,19 @@ class SavedArtifacts:
         return path
 
     def json(self, name: str) -> dict:
+        """A JSON file holding one object (a dict), as its contract says."""
         try:
-            return json.loads(self.path(name).read_text())
-        except ValueError as err:
+            data = json.loads(self.path(name).read_text())
+        except (ValueError, UnicodeDecodeError) as err:
             raise CheckFailure(f"artifacts/{name} is not valid JSON: {err}") from None
+        if not isinstance(data, dict):
+            raise kit.ContractBroken(f"artifacts/{name}", "hold a JSON object ({...})", kit.describe(data))
+        return data
 
     def arrays(self, name: str, keys: tuple) -> dict:
         """Named arrays of an .npz file (never pickles)."""
-        try:
-            with np.load(self.path(name), allow_pickle=False) as data:
-                return {key: np.asarray(data[key]) for key in keys}
-        except (KeyError, ValueError, OSError) as err:
-            raise CheckFailure(f"artifacts/{name} cannot be read or lacks {keys}: {err}") from None
+        return kit.npz_arrays(self.folder / name, f"artifacts/{name}", keys, self.missing_hint)
 
     def model(self, name: str):
         """A saved Keras model, loaded in safe mode (no code from the file runs)."""
-        import keras
-
-        try:
-            return keras.saving.load_model(self.path(name), safe_mode=True)
-        except CheckFailure:
-            raise
-        except Exception as err:  # a broken or unsafe file, whatever keras raises
-            raise CheckFailure(f"artifacts/{name} could not be loaded safely: {type(err).__name__}: {err}"[:600]) from None
+        return kit.load_model(self.folder / name, f"artifacts/{name}", self.missing_hint)

@@ -16,18 +16,39 @@ from hwtools import budget
 from hwtools.assignments import medical
 from hwtools.checks import CheckFailure, assert_close
 from hwtools.course import Course
-from hwtools.grading.student import StudentError
+from hwtools.grading import kit
 
 SETTINGS = budget.budget("medical")
 PARTS = ("train", "val", "test")
 SCORE_TOLERANCE = 1e-4  # float noise between the student's kernel and the grader
 
 
+MISSING_HINT = "the notebook must run to its save cell"
+
+
 def artifact(submission_dir, name):
     path = medical.artifact_path(submission_dir, name)
     if not path.is_file():
-        raise CheckFailure(f"{path.relative_to(submission_dir)} is missing: the notebook must run to its save cell")
+        raise CheckFailure(f"{path.relative_to(submission_dir)} is missing: {MISSING_HINT}")
     return path
+
+
+def shown(submission_dir, name) -> str:
+    return str(medical.artifact_path(submission_dir, name).relative_to(submission_dir))
+
+
+def saved_arrays(submission_dir, name, keys):
+    return kit.npz_arrays(medical.artifact_path(submission_dir, name), shown(submission_dir, name), keys, MISSING_HINT)
+
+
+def saved_json(submission_dir, name) -> dict:
+    try:
+        data = json.loads(artifact(submission_dir, name).read_text())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise CheckFailure(f"{shown(submission_dir, name)} is not valid JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise kit.ContractBroken(shown(submission_dir, name), "hold a JSON object ({...})", kit.describe(data))
+    return data
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +60,10 @@ def data():
 @pytest.fixture(scope="module")
 def split(submission_dir, data):
     n_rows = len(data[1])
-    with np.load(artifact(submission_dir, "split"), allow_pickle=False) as saved:
-        parts = {part: np.asarray(saved[part]) for part in PARTS if part in saved}
+    parts = saved_arrays(submission_dir, "split", PARTS)
     for part in PARTS:
-        rows = parts.get(part)
-        if rows is None or rows.ndim != 1 or rows.dtype.kind not in "iu":
-            raise CheckFailure(f"split: {part} must be a 1-D array of integer row indices")
+        rows = kit.returned_array(parts[part], f"split: {part}", ndim=1, kind="integer",
+                                  shape_note="a 1-D array of integer row indices")
         if rows.size and (rows.min() < 0 or rows.max() >= n_rows):
             raise CheckFailure(f"split: {part} holds indices outside 0..{n_rows - 1}")
     return parts
@@ -52,38 +71,30 @@ def split(submission_dir, data):
 
 @pytest.fixture(scope="module")
 def scaler(submission_dir, data):
-    with np.load(artifact(submission_dir, "scaler"), allow_pickle=False) as saved:
-        mean, scale = (np.asarray(saved[key], dtype=float) for key in ("mean", "scale"))
+    saved = saved_arrays(submission_dir, "scaler", ("mean", "scale"))
     n_features = data[0].shape[1]
-    if mean.shape != (n_features,) or scale.shape != (n_features,):
-        raise CheckFailure(f"scaler: mean and scale must have shape ({n_features},), got {mean.shape}, {scale.shape}")
-    return mean, scale
+    return tuple(kit.returned_array(saved[key], f"scaler: {key}", shape=(n_features,),
+                                    shape_note="one value per feature").astype(float) for key in ("mean", "scale"))
 
 
 @pytest.fixture(scope="module")
 def probabilities(submission_dir, data, scaler):
     """P(malignant) of every row, predicted by the grader with the saved model and scaler."""
-    import keras
-
-    path = artifact(submission_dir, "model")
-    try:
-        model = keras.saving.load_model(path, safe_mode=True)
-    except Exception as err:
-        raise CheckFailure(f"artifacts/model.keras could not be loaded: {type(err).__name__}: {err}") from None
+    model = kit.load_model(medical.artifact_path(submission_dir, "model"), shown(submission_dir, "model"),
+                           MISSING_HINT)
     mean, scale = scaler
     inputs = ((data[0] - mean) / np.where(scale == 0, 1.0, scale)).astype("float32")
-    output = np.asarray(model.predict(inputs, verbose=0, batch_size=256), dtype=float)
+    output = kit.predict(model, inputs, "the data's rows, scaled with your saved scaler",
+                         name="the model's output (one P(malignant) per row)")
     if output.size != len(inputs):
-        raise CheckFailure(f"the model must output one number per row (P(malignant)); got shape {output.shape}")
+        raise kit.ContractBroken("the model's output", "be one number per row (P(malignant))", f"shape {output.shape}")
     return output.reshape(-1)
 
 
 @pytest.fixture(scope="module")
 def threshold(submission_dir):
-    value = json.loads(artifact(submission_dir, "threshold").read_text()).get("threshold")
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise CheckFailure(f"threshold must be a finite number, got {value!r}")
-    return float(value)
+    saved = kit.required_keys(saved_json(submission_dir, "threshold"), ("threshold",), shown(submission_dir, "threshold"))
+    return float(kit.returned_number(saved["threshold"], "threshold"))
 
 
 def is_malignant(labels):
@@ -94,9 +105,20 @@ def predicted_labels(scores, cut):
     return np.where(scores >= cut, medical.MALIGNANT, medical.BENIGN)
 
 
+def both_classes(data, split, part):
+    """The labels of a part, which must hold malignant and benign rows for its rates and AUC to exist."""
+    labels = data[1][split[part]]
+    malignant = is_malignant(labels)
+    if malignant.all() or not malignant.any():
+        holds = "no rows" if not len(labels) else "only malignant rows" if malignant.all() else "no malignant row"
+        raise CheckFailure(f"not run: the {part} part of your split holds {holds}, so its sensitivity, "
+                           "specificity and AUC are undefined (see the split checks)")
+    return labels
+
+
 @pytest.mark.points(1, group="hidden_split")
 def test_split_partitions_the_rows(split, data):
-    """split: every row of the data in exactly one of train, validation and test"""
+    """split: every row in exactly one of train, validation and test (none shared, none left out), each >= 10 %"""
     joined = np.concatenate([split[part] for part in PARTS])
     counts = np.bincount(joined, minlength=len(data[1]))
     if counts.max() > 1:
@@ -113,7 +135,7 @@ def test_split_partitions_the_rows(split, data):
 
 @pytest.mark.points(1, group="hidden_split")
 def test_split_is_stratified(split, data):
-    """split: each part holds the data's share of malignant rows (stratified)"""
+    """split: stratified, each part holds the data's share of malignant rows (within one row)"""
     share = is_malignant(data[1]).mean()
     for part in PARTS:
         rows = split[part]
@@ -126,7 +148,7 @@ def test_split_is_stratified(split, data):
 
 @pytest.mark.points(2, group="hidden_scaler")
 def test_scaler_statistics_are_the_training_rows(scaler, split, data):
-    """scaler: mean and standard deviation computed on the training rows only"""
+    """scaler: mean and standard deviation computed on the training rows only (never validation or test rows)"""
     mean, scale = scaler
     training = data[0][split["train"]]
     if np.allclose(mean, data[0].mean(axis=0), rtol=1e-9) and len(split["train"]) < len(data[1]):
@@ -154,9 +176,16 @@ def random_labels(rng):
 
 def student_rates(notebook, truth, guess, **kwargs):
     value = notebook.call("sensitivity_specificity", truth, guess, **kwargs).value
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise CheckFailure(f"sensitivity_specificity must return (sensitivity, specificity), got {value!r:.80}")
-    return value
+    return returned_rates(value)
+
+
+def returned_rates(value):
+    """The contract: (sensitivity, specificity), two numbers in [0, 1]."""
+    rates = kit.returned_tuple(value, 2, "sensitivity_specificity", "(sensitivity, specificity)")
+    for name, rate in zip(("sensitivity", "specificity"), rates):
+        if not 0 <= kit.returned_number(rate, name) <= 1:
+            raise kit.ContractBroken(name, "be a share in [0, 1]", repr(rate))
+    return rates
 
 
 def check_rates(notebook, rng, positive, pass_positive):
@@ -174,35 +203,33 @@ def check_rates(notebook, rng, positive, pass_positive):
 
 @pytest.mark.points(2, group="hidden_metrics")
 def test_metrics_default_positive_is_malignant(notebook, rng):
-    """sensitivity_specificity: matches scikit-learn with the default positive class, malignant (0)"""
+    """sensitivity_specificity: TP / (TP + FN) and TN / (TN + FP), default positive class malignant (0), as scikit-learn"""
     check_rates(notebook, rng, medical.MALIGNANT, pass_positive=False)
 
 
 @pytest.mark.points(1, group="hidden_metrics")
 def test_metrics_positive_one(notebook, rng):
-    """sensitivity_specificity: matches scikit-learn with positive=1"""
+    """sensitivity_specificity with positive=1: benign is the positive class, matches scikit-learn's recall"""
     check_rates(notebook, rng, medical.BENIGN, pass_positive=True)
 
 
 @pytest.mark.points(1, group="hidden_metrics")
 def test_metrics_degenerate_raise_value_error(notebook, rng):
-    """sensitivity_specificity: y_true without positive (or negative) rows raises ValueError"""
+    """sensitivity_specificity: y_true with no positive (or no negative) row raises ValueError (if a mixed y_true works)"""
     for label, missing in ((medical.BENIGN, "no malignant"), (medical.MALIGNANT, "no benign")):
-        truth = np.full(12, label)
-        try:
-            value = notebook.call("sensitivity_specificity", truth, rng.integers(0, 2, size=12)).value
-        except StudentError as err:
-            if not err.is_a("ValueError"):
-                raise CheckFailure(f"y_true with {missing} rows raised {err.type_name}, expected ValueError") from None
-            continue
-        raise CheckFailure(f"y_true with {missing} rows returned {value!r:.60}, expected a ValueError")
+        guess = rng.integers(0, 2, size=12)
+        mixed = np.full(12, label)
+        mixed[rng.choice(12, size=4, replace=False)] = 1 - label
+        kit.expect_error(notebook, "sensitivity_specificity", valid=((mixed, guess), {}),
+                         invalid=((np.full(12, label), guess), {}), error="ValueError", check_valid=returned_rates,
+                         valid_case="a y_true of both classes and the same y_pred", case=f"y_true with {missing} rows")
 
 
 @pytest.mark.points(2, group="hidden_threshold")
 def test_threshold_is_chosen_on_validation(threshold, probabilities, split, data):
-    """threshold: the highest threshold whose validation sensitivity reaches the target"""
+    """threshold: the highest one whose validation sensitivity reaches 0.95, chosen on validation rows (never test)"""
     scores = probabilities[split["val"]]
-    malignant = is_malignant(data[1][split["val"]])
+    malignant = is_malignant(both_classes(data, split, "val"))
     ranked = np.sort(scores[malignant])[::-1]
     needed = math.ceil(medical.TARGET_SENSITIVITY * ranked.size - 1e-9)
     best = float(ranked[needed - 1])
@@ -218,8 +245,8 @@ def test_threshold_is_chosen_on_validation(threshold, probabilities, split, data
 
 @pytest.mark.points(2, group="hidden_model")
 def test_test_auc(probabilities, split, data):
-    """model: ROC AUC on the test rows, measured by the grader"""
-    auc = roc_auc_score(is_malignant(data[1][split["test"]]), probabilities[split["test"]])
+    """model: ROC AUC of P(malignant) on the test rows at least the budget's minimum, measured by the grader"""
+    auc = roc_auc_score(is_malignant(both_classes(data, split, "test")), probabilities[split["test"]])
     hint = " (below 0.5: does your model output P(benign) instead of P(malignant)?)" if auc < 0.5 else ""
     if auc < SETTINGS["min_test_auc"]:
         raise CheckFailure(f"test AUC {auc:.4f}, needs >= {SETTINGS['min_test_auc']}{hint}")
@@ -227,8 +254,8 @@ def test_test_auc(probabilities, split, data):
 
 @pytest.mark.points(2, group="hidden_model")
 def test_test_sensitivity_at_threshold(probabilities, threshold, split, data):
-    """model: sensitivity on the test rows at your saved threshold"""
-    truth = data[1][split["test"]]
+    """model: test sensitivity (malignant positive) at your saved threshold at least the budget's minimum"""
+    truth = both_classes(data, split, "test")
     found = recall_score(truth, predicted_labels(probabilities[split["test"]], threshold), pos_label=medical.MALIGNANT)
     if found < SETTINGS["min_test_sensitivity"]:
         raise CheckFailure(f"test sensitivity (malignant positive) {found:.3f} at threshold {threshold:.4g}, "
@@ -237,21 +264,26 @@ def test_test_sensitivity_at_threshold(probabilities, threshold, split, data):
 
 @pytest.mark.points(1, group="hidden_report")
 def test_saved_test_probabilities_are_the_models(submission_dir, probabilities, split):
-    """test_probabilities: the saved model's P(malignant) for the test rows, in test_idx order"""
-    saved = np.load(artifact(submission_dir, "test_probabilities"), allow_pickle=False)
+    """test_probabilities: the saved model's P(malignant) for the test rows, in test_idx order (within 1e-4)"""
+    try:
+        saved = np.load(artifact(submission_dir, "test_probabilities"), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise CheckFailure(f"{shown(submission_dir, 'test_probabilities')} cannot be read as a .npy array: {err}") from None
+    saved = kit.returned_array(saved, "test_probabilities", shape=(len(split["test"]),),
+                               shape_note="one probability per test row")
     assert_close(saved, probabilities[split["test"]], rtol=0, atol=1e-4,
                  name="test_probabilities vs the grader's predictions of your model")
 
 
 @pytest.mark.points(1, group="hidden_report")
 def test_report_matches_the_grader(submission_dir, probabilities, threshold, split, data):
-    """test_report: sensitivity, specificity, AUC and confusion matrix as the grader measures them"""
-    report = json.loads(artifact(submission_dir, "test_report").read_text())
+    """test_report: sensitivity, specificity, AUC (malignant positive) and the confusion matrix as the grader measures them"""
+    report = saved_json(submission_dir, "test_report")
     missing = [key for key in medical.REPORT_KEYS if key not in report]
     if missing:
         raise CheckFailure(f"test_report lacks {missing} (has {sorted(report)[:6]}): accuracy alone hides the "
                            "missed cancers; report what a clinician needs")
-    truth = data[1][split["test"]]
+    truth = both_classes(data, split, "test")
     scores = probabilities[split["test"]]
     guess = predicted_labels(scores, threshold)
     expected = {
