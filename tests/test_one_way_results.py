@@ -104,8 +104,7 @@ def test_direct_callers_still_get_the_cells_from_the_gradebook(graded_elsewhere,
 
     worker_course, *_ = graded_elsewhere
     read = []
-    monkeypatch.setattr(grade, "_grade", lambda course, assignment, student, timeout_s, scratch, cells:
-                        read.append(cells) or {"status": "graded"})
+    monkeypatch.setattr(grade, "_grade", lambda course, task, scratch: read.append(task.cells) or {"status": "graded"})
     grade.grade_submission(str(worker_course.root), ASSIGNMENT, STUDENT)
     assert read == [gradebook_writer.assignment_cells(worker_course, ASSIGNMENT)] and read[0][ASSIGNMENT]
 

@@ -17,7 +17,9 @@ from hwtools.course import gradebook_writer
 from hwtools import sandbox
 from hwtools.course import Course, shown_id, student_id_problem
 from hwtools.course.feedback import feedback_page, generate_feedback, write_own_feedback
-from hwtools.grading.grade import grade_submission, submission_fingerprint
+from hwtools.grading import task as task_data
+from hwtools.grading.grade import grade_task, grading_task
+from hwtools.grading.task import course_bundle, read_submission
 from hwtools.course.sanitize import terminal_safe
 
 
@@ -46,15 +48,18 @@ def _cluster(workers: int, scheduler: str | None):
         yield client
 
 
-def pending_students(course: Course, assignment: str, students: list[str], force: bool) -> tuple[list, list]:
-    """(to grade, already recorded with an unchanged fingerprint)."""
-    todo, kept = [], []
+def pending_students(course: Course, assignment: str, students: list[str], force: bool,
+                     bundle_digest: str) -> tuple[dict, list]:
+    """({student: their submission, read now} to grade, [rows of those already recorded with an
+    unchanged fingerprint])."""
+    todo, kept = {}, []
     for student in students:
         state = gradebook_writer.recorded_state(course, assignment, student)
-        if not force and state and state.get("fingerprint") == submission_fingerprint(course, assignment, student):
+        submission = read_submission(course, assignment, student)
+        if not force and state and state.get("fingerprint") == task_data.fingerprint(submission, bundle_digest):
             kept.append(dict(state, student=student, assignment=assignment, seconds=0.0, skipped=True))
         else:
-            todo.append(student)
+            todo[student] = submission
     return todo, kept
 
 
@@ -100,7 +105,7 @@ def autograde(course: Course, assignments: str | list[str], students: list[str] 
     """Grade, record and give feedback; returns one summary row per submission. Several
     assignments share one cluster, so no worker idles while another assignment's tail runs."""
     assignments = [assignments] if isinstance(assignments, str) else list(assignments)
-    jobs, results = [], []
+    jobs, results, bundles = {}, [], {}
     with contextlib.ExitStack() as stack:
         if scheduler is None:  # started first: its imports overlap with everything up to the first submission
             sandbox.require_sandbox()  # (a cluster's workers refuse each submission themselves)
@@ -111,39 +116,45 @@ def autograde(course: Course, assignments: str | list[str], students: list[str] 
                 course.students(assignment) + sorted(course.refused_students(assignment))
             refused = {s: why for s in chosen if (why := student_id_problem(s))}
             results += [refuse(course, assignment, s, why, max_score) for s, why in refused.items()]
-            todo, kept = pending_students(course, assignment, [s for s in chosen if s not in refused], force)
+            bundles[assignment] = course_bundle(course, assignment)
+            todo, kept = pending_students(course, assignment, [s for s in chosen if s not in refused], force,
+                                          bundles[assignment].digest)
             if kept:
                 print(f"{assignment}: {len(kept)} submission(s) unchanged since graded, kept (--force regrades)")
-            jobs += [(assignment, student) for student in todo]
+            jobs.update({(assignment, student): submission for student, submission in todo.items()})
             results += kept
         stale = [(r["assignment"], r["student"]) for r in results
                  if r.get("skipped") and not _feedback_current(course, r["assignment"], r["student"])]
         if jobs:
             client = stack.enter_context(_cluster(min(workers or os.cpu_count() or 1, len(jobs)), scheduler))
-            feedback = {pair: _submit_feedback(client, course, *pair) for pair in stale}
-            results += _grade_and_record(course, client, jobs, timeout_s, feedback)
-            _report_feedback(feedback)
+            pages = stack.enter_context(FeedbackWriter(course))
+            for pair in stale:
+                pages.submit(*pair)
+            results += _grade_and_record(course, client, jobs, bundles, timeout_s, pages)
         else:
             for assignment in assignments:
                 generate_feedback(course, assignment, [student for a, student in stale if a == assignment])
     return sorted(results, key=lambda r: (assignments.index(r["assignment"]), r["student"]))
 
 
-def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s, feedback: dict) -> list[dict]:
-    """Grade on the workers, record here one at a time; each recorded submission's feedback
-    page is written on a worker at once (ahead of the grading still queued), into ``feedback``.
-    Each task is sent its assignment's grade cells, read here once, and sends back everything
-    recorded (its files too, dropped from the row once written)."""
+def _grade_and_record(course, client, jobs: dict, bundles: dict, timeout_s, pages: "FeedbackWriter") -> list[dict]:
+    """Grade on the workers, record here one at a time, and write each recorded submission's
+    feedback pages here at once (beside the grading still running). A task is sent everything
+    it reads: its submission and the assignment's grade cells (read here once) with it, the
+    course bundle once per worker; it sends back everything recorded (its files too, dropped
+    from the row once written). No worker needs the course folder."""
     from dask.distributed import as_completed
 
     results, failed, started = [], 0, time.monotonic()
     named = sorted({a for a, _ in jobs}, key=[a for a, _ in jobs].index)
     print(f"{', '.join(named)}: grading {len(jobs)} submission(s)", flush=True)
-    expected = expected_seconds(course, jobs)
+    expected = expected_seconds(course, list(jobs))
     cells = {assignment: gradebook_writer.assignment_cells(course, assignment) for assignment in named}
-    futures = {client.submit(grade_submission, str(course.root), assignment, student, timeout_s,
-                             cells=cells[assignment], pure=False, priority=expected[(assignment, student)]):
-               (assignment, student) for assignment, student in jobs}
+    shipped = {assignment: client.scatter(bundles[assignment], broadcast=True, hash=False) for assignment in named}
+    futures = {client.submit(grade_task, grading_task(course, assignment, student, bundles[assignment].digest,
+                                                      timeout_s, cells[assignment], submission),
+                             shipped[assignment], pure=False, priority=expected[(assignment, student)]):
+               (assignment, student) for (assignment, student), submission in jobs.items()}
     with gradebook_writer.open_gradebook(course) as gradebook:
         for future in as_completed(futures):
             assignment, student = futures[future]
@@ -152,10 +163,11 @@ def _grade_and_record(course, client, jobs: list[tuple[str, str]], timeout_s, fe
             except Exception as err:  # a grader crash is reported, never recorded as a score
                 result = {"student": student, "assignment": assignment, "status": "error",
                           "reason": f"grader error: {type(err).__name__}: {err}"}
+            future.release()
             if result["status"] in ("graded", "failed"):
                 gradebook_writer.record_result(course, result, gradebook)
                 result.pop("files", None)
-                feedback[(assignment, student)] = _submit_feedback(client, course, assignment, student)
+                pages.submit(assignment, student)
             else:  # never recorded: its page says why, from this result
                 page = write_own_feedback(course, assignment, student, dict(result, grades=result.get("grades", [])))
                 print(terminal_safe(f"feedback for {student} ({assignment}): {page}"), flush=True)
@@ -183,11 +195,32 @@ def expected_seconds(course: Course, jobs: list[tuple[str, str]]) -> dict[tuple[
     return {(a, s): round(seconds(a, s) or medians[a]) for a, s in jobs}
 
 
-FEEDBACK_PRIORITY = 10 ** 9  # ahead of every submission still queued (priorities are expected seconds)
+class FeedbackWriter:
+    """Writes feedback pages in the driver, one submission at a time, in a thread beside the
+    recording (nbgrader reads the course's autograded/ and gradebook, which only the driver
+    has); on leaving, waits for them and prints a line for each page nbgrader could not write."""
 
+    def __init__(self, course: Course):
+        from concurrent.futures import ThreadPoolExecutor
 
-def _submit_feedback(client, course: Course, assignment: str, student: str):
-    return client.submit(feedback_page, str(course.root), assignment, student, pure=False, priority=FEEDBACK_PRIORITY)
+        self.course, self.pages = course, {}
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hw-feedback")
+
+    def submit(self, assignment: str, student: str) -> None:
+        self.pages[(assignment, student)] = self._pool.submit(feedback_page, str(self.course.root), assignment, student)
+
+    def __enter__(self) -> "FeedbackWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(wait=True)
+        for (assignment, student), future in self.pages.items():
+            try:
+                message = future.result()
+            except Exception as err:
+                message = f"failed: {type(err).__name__}: {err}"
+            if message:
+                print(terminal_safe(f"feedback for {student} ({assignment}): {message}"), flush=True)
 
 
 def _feedback_current(course: Course, assignment: str, student: str) -> bool:
@@ -196,17 +229,6 @@ def _feedback_current(course: Course, assignment: str, student: str) -> bool:
     state = gradebook_writer.state_path(course, assignment, student)
     pages = list((course.feedback / student / assignment).glob("*.html"))
     return state.is_file() and bool(pages) and min(p.stat().st_mtime for p in pages) >= state.stat().st_mtime
-
-
-def _report_feedback(feedback: dict) -> None:
-    """One line for each page nbgrader could not write (what was written instead)."""
-    for (assignment, student), future in feedback.items():
-        try:
-            message = future.result()
-        except Exception as err:
-            message = f"failed: {type(err).__name__}: {err}"
-        if message:
-            print(terminal_safe(f"feedback for {student} ({assignment}): {message}"), flush=True)
 
 
 def summary_table(results: list[dict]) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import errno
-import hashlib
 import json
 import logging
 import os
@@ -44,7 +43,9 @@ from hwtools.grading import hidden_runner
 from hwtools.sandbox import warm
 from hwtools.checks import FLAGGED
 from hwtools.course import Course
-from hwtools.grading.execute_submission import GRADEBOOK, prepare_scratch_course, take_submission
+from hwtools.grading import task as task_data
+from hwtools.grading.execute_submission import GRADEBOOK, prepare_scratch_course, remove_produced_files
+from hwtools.grading.task import CourseBundle, GradingTask, course_bundle, read_submission, unpacked
 from hwtools.sandbox.untrusted_files import copy_regular_tree, fresh_folder, read_regular, regular_entry, walk_regular
 
 HIDDEN_PREFIX = "hidden_"
@@ -60,27 +61,10 @@ log = logging.getLogger(__name__)
 
 
 def submission_fingerprint(course: Course, assignment: str, student: str) -> str:
-    """Changes when the submission, the assignment's source or its hidden suite change. The
-    submission is read as regular files only (a link is named, never followed)."""
-    digest = hashlib.sha256()
-
-    def add(relative: str, data: bytes) -> None:
-        digest.update(relative.encode() + b"\0" + data + b"\0")
-
-    try:
-        refused = walk_regular(course.root, ("submitted", student, assignment), add)
-    except FileNotFoundError:
-        refused = []
-    except OSError as err:
-        refused = [f"the submission folder: {err}"]
-    for line in refused:
-        digest.update(b"\1" + line.encode() + b"\0")
-    for base in (course.source / assignment, course.hidden_tests / assignment):
-        if not base.is_dir():
-            continue
-        for path in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            add(str(path.relative_to(base)), path.read_bytes())
-    return digest.hexdigest()
+    """Changes when the submission or what grading reads of the course changes (in the driver;
+    ``hw autograde`` reuses the bundle it builds once)."""
+    return task_data.fingerprint(read_submission(course, assignment, student),
+                                 course_bundle(course, assignment).digest)
 
 
 def _last_line(text: str) -> str:
@@ -335,21 +319,23 @@ def _files_for_feedback(files_dir: Path, flags: list[str]) -> dict[str, bytes]:
     return kept
 
 
-def _execute_and_collect(course: Course, assignment: str, student: str, scratch: Path, box: Path,
-                         timeout_s: float) -> tuple[dict, list[str]]:
-    """Take the submission into SCRATCH/submitted-copy, run it in the sandbox (which writes
-    BOX only), and copy what it left into SCRATCH/files; returns the execution and the flags."""
+def _execute_and_collect(course: Course, task: GradingTask, scratch: Path, box: Path) -> tuple[dict, list[str]]:
+    """Write the submission sent with TASK into SCRATCH/submitted-copy, run it in the sandbox
+    (which writes BOX only), and copy what it left into SCRATCH/files; returns the execution and
+    the flags."""
+    assignment, student = task.assignment, task.student
     intake, files_dir = scratch / "submitted-copy", scratch / "files"
     flags: list[str] = []
-    try:
-        flags += take_submission(course.root, assignment, student, intake)
-    except FileNotFoundError:
+    submission = task.submission
+    if submission.missing:
         execution = {"success": False, "error": "no submission folder", "log": ""}
-    except OSError as err:
-        execution = {"success": False, "error": f"the submission folder was refused: {err}", "log": "",
-                     "refused": f"the submission folder was refused: {err}; only regular files and folders are graded"}
+    elif submission.problem:
+        execution = {"success": False, "error": submission.problem, "log": "",
+                     "refused": f"{submission.problem}; only regular files and folders are graded"}
     else:
-        execution = _run_execution(course, assignment, student, scratch, box, intake, timeout_s)
+        submission.write(intake)
+        flags += [*submission.left_out, *remove_produced_files(intake, assignment)]
+        execution = _run_execution(course, assignment, student, scratch, box, intake, task.timeout_s)
     if not intake.is_dir():
         intake.mkdir()
     if execution["success"] and not regular_entry(box, GRADEBOOK):
@@ -374,15 +360,31 @@ def _execute_and_collect(course: Course, assignment: str, student: str, scratch:
 
 def grade_submission(root: str, assignment: str, student: str, timeout_s: float = 1800,
                      cells: dict | None = None) -> dict:
-    """Grade one submission; returns plain data, its autograded files included, and leaves no
-    scratch behind. CELLS: the assignment's grade cells as the driver read them
-    (``gradebook_writer.assignment_cells``); read from the course's gradebook when None."""
+    """Grade one submission of the course at ROOT here, as ``hw autograde`` has a worker do it
+    (``grading_task`` in this process, then ``grade_task``). CELLS: the assignment's grade cells
+    (``gradebook_writer.assignment_cells``), read from the course's gradebook when None."""
     course = Course(Path(root))
-    if cells is None:
-        cells = gradebook_writer.assignment_cells(course, assignment)
-    scratch = sandbox.make_scratch(f"grade-{student}-")
+    bundle = course_bundle(course, assignment)
+    return grade_task(grading_task(course, assignment, student, bundle.digest, timeout_s, cells), bundle)
+
+
+def grading_task(course: Course, assignment: str, student: str, bundle_digest: str, timeout_s: float = 1800,
+                 cells: dict | None = None, submission=None) -> GradingTask:
+    """What the driver sends a worker for one submission (the course bundle goes separately)."""
+    submission = submission or read_submission(course, assignment, student)
+    return GradingTask(assignment, student, submission,
+                       cells if cells is not None else gradebook_writer.assignment_cells(course, assignment),
+                       task_data.fingerprint(submission, bundle_digest), timeout_s)
+
+
+def grade_task(task: GradingTask, bundle: CourseBundle) -> dict:
+    """Grade one submission from what the driver sent (in a worker, on any machine: nothing of
+    the course's folder is read); returns plain data, its autograded files included, and leaves
+    no scratch behind."""
+    course = unpacked(bundle)
+    scratch = sandbox.make_scratch(f"grade-{task.student}-")
     try:
-        return _grade(course, assignment, student, timeout_s, scratch, cells)
+        return _grade(course, task, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -405,13 +407,14 @@ def _notebook_changes(course: Course, assignment: str, intake: Path) -> list[str
     return changes
 
 
-def _grade(course: Course, assignment: str, student: str, timeout_s: float, scratch: Path, cells: dict) -> dict:
+def _grade(course: Course, task: GradingTask, scratch: Path) -> dict:
+    assignment, student, cells, timeout_s = task.assignment, task.student, task.cells, task.timeout_s
     started, waited = time.monotonic(), warm.waited()
     sandbox.warm_up()  # its imports overlap with preparing the scratch course
     box = sandbox.bound_scratch(fresh_folder(scratch / "box"))  # all the sandboxed run may write
     intake, files_dir = scratch / "submitted-copy", scratch / "files"
     try:
-        execution, flags = _execute_and_collect(course, assignment, student, scratch, box, timeout_s)
+        execution, flags = _execute_and_collect(course, task, scratch, box)
     finally:
         sandbox.free_scratch(box)
     executed_at = time.monotonic()
@@ -486,6 +489,6 @@ def _grade(course: Course, assignment: str, student: str, timeout_s: float, scra
             "reason": reason, "score": score,
             "max_score": sum(g["max_score"] for g in grades), "manual_pending": manual_max,
             "grades": grades, "checks": hidden["checks"], "hidden_status": hidden["status"],
-            "fingerprint": submission_fingerprint(course, assignment, student),
+            "fingerprint": task.fingerprint,
             "seconds": round(time.monotonic() - started - server_wait, 1), "timings": timings,
             "files": {**notebooks, **files}, "flags": flags}

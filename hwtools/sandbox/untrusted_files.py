@@ -211,6 +211,29 @@ def walk_regular(base: Path, parts: tuple[str, ...], on_file, skip=("__pycache__
     return _traverse(base, parts, lambda place, name: None, read, skip)
 
 
+def read_regular_tree(base: Path, parts: tuple[str, ...], skip=()) -> tuple[dict[str, bytes], list[str], list[str]]:
+    """The regular files under BASE/PARTS as (relative path -> bytes, relative paths of the
+    folders, parents first, one line for each entry left out), read without following any link,
+    under the caps. Raises UntrustedEntry when BASE/PARTS itself is a link or not a folder."""
+    files: dict[str, bytes] = {}
+    folders: list[str] = []
+
+    def folder(place: str | None, name: str) -> str:
+        folders.append(f"{place}/{name}" if place else name)
+        return folders[-1]
+
+    def read(fd: int, name: str, shown: str, _place, limit: int) -> int:
+        source, _ = _open_regular(fd, name, limit, shown)
+        try:
+            files[shown] = _read_capped(source, limit, shown)
+        finally:
+            os.close(source)
+        return len(files[shown])
+
+    left_out = _traverse(base, parts, folder, read, skip)
+    return files, folders, left_out
+
+
 def copy_regular_tree(base: Path, parts: tuple[str, ...], target: Path, skip=()) -> list[str]:
     """Copy the regular files and folders under BASE/PARTS into TARGET (made here; it must not
     exist) without following any link; returns one line for each entry left out, by name.
