@@ -37,7 +37,7 @@ def reference_test(x, gamma, beta, running_mean, running_var, eps=1e-5):
                         training=False, eps=eps).numpy()
 
 
-def test_mode_hint(out, x, gamma, beta, running_mean, running_var) -> str:
+def mode_slip_hint(out, x, gamma, beta, running_mean, running_var) -> str:
     """What a wrong test-mode output matches instead, when it is a known slip."""
     slips = {"without eps (eps belongs inside the square root in test mode too)":
              reference_test(x, gamma, beta, running_mean, running_var, eps=0.0),
@@ -160,7 +160,7 @@ def test_test_mode_uses_running_stats(bn, rng):
         try:
             assert_close(out, expected, name=f"test-mode out for shape {(n, d)}", **F64)
         except CheckFailure as failure:
-            raise CheckFailure(f"{failure}{test_mode_hint(out, x, gamma, beta, running_mean, running_var)}") from None
+            raise CheckFailure(f"{failure}{mode_slip_hint(out, x, gamma, beta, running_mean, running_var)}") from None
 
 
 @pytest.mark.points(1, group="hidden_test_mode")

@@ -164,7 +164,7 @@ def student_number(nb, name, *args, **kwargs):
 
 @pytest.mark.points(1, group="hidden_conv_output_size")
 def test_conv_output_size_seed_layers(nb):
-    """conv_output_size on the seed's layers (same padding, stride 2 with dilation 2 and 4)"""
+    """conv_output_size on the seed's layers: floor((n + 2p - d(k - 1) - 1) / s) + 1, same padding, stride 2, dilation 2 and 4"""
     for config in (dict(n=256, kernel=3, stride=1, padding=1, dilation=1), dict(n=256, kernel=5, stride=2, dilation=2),
                    dict(n=62, kernel=5, stride=2, dilation=4), dict(n=11, kernel=5, stride=2, dilation=2)):
         expected = torch_conv_size(**config)
@@ -174,7 +174,7 @@ def test_conv_output_size_seed_layers(nb):
 
 @pytest.mark.points(2, group="hidden_conv_output_size")
 def test_conv_output_size_random(nb, rng):
-    """conv_output_size on random layers with stride, padding and dilation"""
+    """conv_output_size on random layers: floor((n + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1, rounded down"""
     for _ in range(SETTINGS["random_configs"]):
         config, expected = random_conv(rng)
         assert_equal_number(student_number(nb, "conv_output_size", **config), expected,
@@ -183,7 +183,7 @@ def test_conv_output_size_random(nb, rng):
 
 @pytest.mark.points(1, group="hidden_pool_output_size")
 def test_pool_output_size_random(nb, rng):
-    """pool_output_size on random pooling layers, default and explicit strides"""
+    """pool_output_size on random layers: floor((n + 2 * padding - pool) / stride) + 1, stride defaulting to the pool size"""
     for index in range(SETTINGS["random_configs"]):
         pool = int(rng.integers(2, 6))
         config = dict(n=int(rng.integers(pool, 120)), pool=pool, padding=int(rng.integers(0, pool // 2 + 1)))
@@ -202,7 +202,7 @@ def random_conv_params_case(rng, rectangular):
 
 @pytest.mark.points(1, group="hidden_conv_params")
 def test_conv_params_with_bias(nb, rng):
-    """conv_params with the default bias, square kernels"""
+    """conv_params, square kernels, default bias: (kernel * kernel * c_in + 1) * c_out"""
     for _ in range(SETTINGS["random_configs"]):
         c_in, c_out, kernel = random_conv_params_case(rng, rectangular=False)
         expected = parameter_count(nn.Conv2d(c_in, c_out, kernel, device=META))
@@ -212,7 +212,7 @@ def test_conv_params_with_bias(nb, rng):
 
 @pytest.mark.points(1, group="hidden_conv_params")
 def test_conv_params_rectangular_and_no_bias(nb, rng):
-    """conv_params with (kh, kw) kernels, with and without bias"""
+    """conv_params with (kh, kw) kernels: kh * kw * c_in * c_out weights, plus c_out biases only when bias=True"""
     for index in range(SETTINGS["random_configs"]):
         c_in, c_out, kernel = random_conv_params_case(rng, rectangular=True)
         bias = bool(index % 2)
@@ -223,7 +223,7 @@ def test_conv_params_rectangular_and_no_bias(nb, rng):
 
 @pytest.mark.points(1, group="hidden_same_padding")
 def test_same_padding(nb):
-    """same_padding(f) keeps the size of a stride-1 convolution for odd f"""
+    """same_padding(f) = (f - 1) / 2 keeps the size of a stride-1 convolution, for odd f"""
     for f in (1, 3, 5, 7, 9, 11):
         expected = next(p for p in range(f) if torch_conv_size(32, f, padding=p) == 32)
         assert_equal_number(student_number(nb, "same_padding", f), expected, name=f"same_padding({f})")
@@ -240,7 +240,7 @@ def read_table(nb, name, expected):
 
 @pytest.mark.points(2, group="hidden_q5_table")
 def test_q5_output_shapes(nb):
-    """q5_output_shapes: the output shape of each of the nine layers"""
+    """q5_output_shapes: (height, width, channels) after each of the nine layers on 256 x 256 x 3, sizes rounded down"""
     shapes, _ = seed000_q5_table()
     answer = read_table(nb, "q5_output_shapes", shapes)
     for layer, (got, expected) in enumerate(zip(answer, shapes), start=1):
@@ -252,7 +252,7 @@ def test_q5_output_shapes(nb):
 
 @pytest.mark.points(2, group="hidden_q5_table")
 def test_q5_params(nb):
-    """q5_params: the parameters of each of the nine layers"""
+    """q5_params: (k * k * c_in + 1) * c_out for each convolution of the nine layers, 0 for each pooling layer"""
     _, params = seed000_q5_table()
     answer = read_table(nb, "q5_params", params)
     for layer, (got, expected) in enumerate(zip(answer, params), start=1):
@@ -261,7 +261,7 @@ def test_q5_params(nb):
 
 @pytest.mark.points(1, group="hidden_q5_table")
 def test_q5_dilation8(nb):
-    """layer 8 with dilation 8: the span of its kernel and whether it fits its input"""
+    """layer 8 with dilation 8: effective kernel d * (k - 1) + 1, and whether it fits the layer's input (no padding)"""
     layer8 = seed000_q5_layers(layer8_dilation=8)[7]
     assert_equal_number(nb.get("q5_d8_effective_kernel"), smallest_input_accepted(layer8, 256),
                         name="q5_d8_effective_kernel")
@@ -281,7 +281,7 @@ def test_q5_dilation8(nb):
 
 @pytest.mark.points(1, group="hidden_fc_batchnorm")
 def test_fc_batchnorm(nb):
-    """fc_bn_trainable_params: Linear(10 -> 20) then batch normalisation"""
+    """fc_bn_trainable_params: Linear(10 -> 20) weights and biases plus batch norm's gamma and beta (not its running stats)"""
     expected = parameter_count(nn.Sequential(nn.Linear(10, 20), nn.BatchNorm1d(20)).to(META))
     assert_equal_number(nb.get("fc_bn_trainable_params"), expected, name="fc_bn_trainable_params")
 
@@ -300,7 +300,7 @@ def seed001_q3_oracle():
 
 @pytest.mark.points(1, group="hidden_seed001_q3")
 def test_seed001_q3_shapes(nb):
-    """q3_conv_shape, q3_pool_shape and q3_flatten_size"""
+    """q3_conv_shape, q3_pool_shape, q3_flatten_size: Keras 'same' padding at stride 2 gives ceil(n / 2), then 2x2 pooling"""
     oracle = seed001_q3_oracle()
     for name in ("q3_conv_shape", "q3_pool_shape"):
         answer = nb.get(name)
@@ -313,7 +313,7 @@ def test_seed001_q3_shapes(nb):
 
 @pytest.mark.points(1, group="hidden_seed001_q3")
 def test_seed001_q3_params(nb):
-    """q3_conv_params and q3_dense_params"""
+    """q3_conv_params and q3_dense_params: (k * k * c_in + 1) * c_out and (inputs + 1) * units"""
     oracle = seed001_q3_oracle()
     for name in ("q3_conv_params", "q3_dense_params"):
         assert_equal_number(nb.get(name), oracle[name], name=name)
@@ -321,13 +321,13 @@ def test_seed001_q3_params(nb):
 
 @pytest.mark.points(1, group="hidden_classic_nets")
 def test_alexnet_params(nb):
-    """alexnet_params: the single-tower AlexNet on 227 x 227"""
+    """alexnet_params: weights and biases of single-tower AlexNet on 227 x 227 (5 conv, 3 dense; pooling has none)"""
     assert_equal_number(nb.get("alexnet_params"), classic_net_params("alexnet"), name="alexnet_params")
 
 
 @pytest.mark.points(1, group="hidden_classic_nets")
 def test_vgg16_params(nb):
-    """vgg16_params: VGG16 on 224 x 224"""
+    """vgg16_params: weights and biases of VGG16 on 224 x 224 (13 conv, 3 dense; pooling has none)"""
     assert_equal_number(nb.get("vgg16_params"), classic_net_params("vgg16"), name="vgg16_params")
 
 
@@ -342,7 +342,7 @@ def random_image_and_filter(rng):
 
 @pytest.mark.points(2, group="hidden_gap_example")
 def test_conv2d_valid_random(nb, rng):
-    """conv2d_valid on random images and kernels (rectangular, 1x1 up to the image size)"""
+    """conv2d_valid: valid cross-correlation (kernel not flipped), output (H - kh + 1, W - kw + 1), on random inputs"""
     for _ in range(SETTINGS["random_configs"]):
         x, w = random_image_and_filter(rng)
         got = nb.call("conv2d_valid", x, w).value
@@ -352,7 +352,7 @@ def test_conv2d_valid_random(nb, rng):
 
 @pytest.mark.points(2, group="hidden_gap_example")
 def test_gap_filter_gradient_random(nb, rng):
-    """gap_filter_gradient against numeric gradients on random images and kernels"""
+    """gap_filter_gradient: dL/dF of L = mean(conv2d_valid(x, F)), against finite differences on random inputs"""
     for _ in range(SETTINGS["random_configs"]):
         x, w = random_image_and_filter(rng)
         got = nb.call("gap_filter_gradient", x, w).value
@@ -363,7 +363,7 @@ def test_gap_filter_gradient_random(nb, rng):
 
 @pytest.mark.points(1, group="hidden_gap_example")
 def test_gap_example_answers(nb):
-    """example_output, example_gap and example_dL_dF for the seed's X and F"""
+    """example_output, example_gap (the mean of the output) and example_dL_dF for the seed's X and F"""
     output = torch_correlate(SEED_X, SEED_F)
     assert_close(nb.get("example_output"), output, rtol=0, atol=1e-9, name="example_output")
     assert_close(nb.get("example_gap"), output.mean(), rtol=0, atol=1e-9, name="example_gap")
@@ -376,7 +376,7 @@ def test_gap_example_answers(nb):
 
 @pytest.mark.points(2, group="hidden_receptive_field")
 def test_receptive_field_random(nb, rng):
-    """receptive_field on random stacks of strided, dilated convolutions"""
+    """receptive_field: 1 + sum of dilation * (kernel - 1) * the product of the earlier strides, on random stacks"""
     for _ in range(SETTINGS["random_configs"]):
         stack = random_stack(rng)
         assert_equal_number(student_number(nb, "receptive_field", *stack), probed_receptive_field(*stack),
@@ -385,7 +385,7 @@ def test_receptive_field_random(nb, rng):
 
 @pytest.mark.points(1, group="hidden_receptive_field")
 def test_relative_receptive_field(nb, rng):
-    """relative_receptive_field: the probed field over the input size"""
+    """relative_receptive_field: the receptive field divided by the input size"""
     for _ in range(SETTINGS["random_configs"]):
         stack = random_stack(rng)
         field = probed_receptive_field(*stack)

@@ -2,7 +2,6 @@
 and flower_dataset run in the student's sandbox on image trees the grader made, and the grader's
 own test images."""
 import hashlib
-import json
 import shutil
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from hwtools import budget
 from hwtools.assignments import flowers as assignment
 from hwtools.grading.artifacts import SavedArtifacts
 from hwtools.checks import CheckFailure
+from hwtools.grading import kit
 
 # the grader's image trees, made inside the submission folder: the sandbox sees only that
 TREE = "grader_split_tree"
@@ -131,12 +131,12 @@ def grader_test_images(submission_dir):
                                                         seed=assignment.GRADER_FIXTURE_SEED)
             paths, labels = labelled_files(folder)
             return decoded_images(paths, side), labels, "fixture", "of the grader's own fixture images"
-    manifest_path = submission_dir / assignment.ARTIFACTS / assignment.MANIFEST_FILE
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, ValueError):
-        raise CheckFailure(f"artifacts/{assignment.MANIFEST_FILE} is missing or unreadable: run the notebook to the end")
-    paths, labels = labelled_files(submission_dir / manifest["split_dir"] / "test")
+    manifest = SavedArtifacts(submission_dir / assignment.ARTIFACTS).json(assignment.MANIFEST_FILE)
+    split_dir = kit.required_keys(manifest, ("split_dir",), f"artifacts/{assignment.MANIFEST_FILE}")["split_dir"]
+    if not isinstance(split_dir, str):
+        raise kit.ContractBroken(f"artifacts/{assignment.MANIFEST_FILE}: split_dir", "be a folder's path",
+                                 kit.describe(split_dir))
+    paths, labels = labelled_files(submission_dir / split_dir / "test")
     if not paths:
         raise CheckFailure("no test images found under the split's test folder")
     return decoded_images(paths, side), labels, "real", "images of the test part of your split"

@@ -8,7 +8,8 @@ import pytest
 
 from hwtools import budget
 from hwtools.assignments.flowers import CLASS_NAMES, DATASETS_FILE, HEAD_MODEL_FILE, MANIFEST_FILE, MODEL_FILE
-from hwtools.checks import CheckFailure, assert_accuracy
+from hwtools.checks import CheckFailure
+from hwtools.grading import kit
 
 KNOWN_PIXELS = np.array([0.0, 1.0, 63.75, 127.5, 200.0, 255.0], dtype="float32")
 # mean absolute difference (0-255 scale) between a yielded image and its file decoded directly with
@@ -23,11 +24,32 @@ def part_files(paths) -> set:
     return {tuple(Path(p).parts[-3:]) for p in paths}
 
 
+def recorded_paths(record: dict, part: str) -> list:
+    """The files a dataset read, by the record's contract: a list of path strings (none when absent)."""
+    paths = record.get(part, [])
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise kit.ContractBroken(f"artifacts/{DATASETS_FILE}: {part}", "be a list of file paths (save_datasets_record)",
+                                 kit.describe(paths))
+    return paths
+
+
+def split_lists(saved) -> dict:
+    """The manifest's {part: {class: [file names]}}, by its contract (save_split_manifest)."""
+    manifest = kit.required_keys(saved.json(MANIFEST_FILE), ("splits",), f"artifacts/{MANIFEST_FILE}")["splits"]
+    shown = f"artifacts/{MANIFEST_FILE}: splits"
+    if not isinstance(manifest, dict) or not all(isinstance(classes, dict) and all(
+            isinstance(files, list) and all(isinstance(f, str) for f in files) for files in classes.values())
+            for classes in manifest.values()):
+        raise kit.ContractBroken(shown, "map each part to {class: [file names]} (save_split_manifest)",
+                                 kit.describe(manifest))
+    return manifest
+
+
 @pytest.mark.points(1, group="hidden_pipeline")
 def test_validation_from_validation_folder(saved):
-    """the validation dataset reads the validation folder, never the test folder"""
+    """the validation dataset reads data/validation only, never the test folder"""
     record = saved.json(DATASETS_FILE)
-    parts = folders_of(record.get("validation", []))
+    parts = folders_of(recorded_paths(record, "validation"))
     if not parts:
         raise CheckFailure("no validation dataset recorded: pass validation=... to save_datasets_record")
     if parts != {"validation"}:
@@ -43,12 +65,12 @@ def folders_of(paths) -> set:
 @pytest.mark.points(1, group="hidden_pipeline")
 def test_datasets_match_the_split(saved):
     """train, validation and test datasets read exactly the files of their part of your split, with no image in two parts"""
-    manifest = saved.json(MANIFEST_FILE)["splits"]
+    manifest = split_lists(saved)
     record = saved.json(DATASETS_FILE)
     names = {}
     for part in ("train", "validation", "test"):
         expected = {(part, name, f) for name in CLASS_NAMES for f in manifest.get(part, {}).get(name, [])}
-        found = part_files(record.get(part, []))
+        found = part_files(recorded_paths(record, part))
         if found != expected:
             raise CheckFailure(f"the {part} dataset read {len(found)} files, the {part} part of your split holds "
                                f"{len(expected)} ({len(found - expected)} not in it): build each dataset from its folder")
@@ -100,7 +122,7 @@ def mobilenet_base(model, file_name):
 
 @pytest.mark.points(1, group="hidden_model")
 def test_base_and_head(saved):
-    """the final model is a MobileNetV2 base then global average pooling, dropout and Dense(5, softmax)"""
+    """the final model: one MobileNetV2 base (no top), then GlobalAveragePooling2D, Dropout, Dense(5, softmax)"""
     model = saved.model(MODEL_FILE)
     base = mobilenet_base(model, MODEL_FILE)
     after = [layer for layer in model.layers[model.layers.index(base) + 1:]]
@@ -120,13 +142,17 @@ def preprocessing_of(model, pixels):
     for layer in model.layers[:model.layers.index(base)]:
         if type(layer).__name__ == "InputLayer":
             continue
-        x = layer(x, training=False)
+        try:
+            x = layer(x, training=False)
+        except Exception as err:  # the student's layer, whatever keras raises
+            raise CheckFailure(f"the layer {layer.name} before the base cannot run on {x.shape} pixels at inference: "
+                               f"{type(err).__name__}: {err}"[:500]) from None
     return np.asarray(x, dtype=float)
 
 
 @pytest.mark.points(1, group="hidden_model")
 def test_preprocessing_is_mobilenet_v2s(saved):
-    """the model turns raw pixels [0, 255] into MobileNetV2's input exactly as its preprocess_input does"""
+    """inside the model, raw pixels [0, 255] become x / 127.5 - 1 before the base, as MobileNetV2's preprocess_input"""
     import keras
 
     model = saved.model(MODEL_FILE)
@@ -164,15 +190,19 @@ def test_only_top_unfrozen_for_fine_tuning(saved):
         raise CheckFailure("the base of the final model has no trainable layer: unfreeze its top for fine-tuning")
     if final.layers[1].trainable_weights or not frozen:
         raise CheckFailure("the whole base was unfrozen for fine-tuning: keep its lower layers frozen")
+    head_layers = {layer.name: layer for layer in head.layers}
+    missing = [name for name in frozen if name not in head_layers]
+    if missing:
+        raise CheckFailure(f"the head stage's base has no layer {missing[0]}: both models must share one MobileNetV2 base")
     changed = [layer.name for layer in final.layers if layer.name in frozen and not all(
-        np.array_equal(a, b) for a, b in zip(layer.get_weights(), head.get_layer(layer.name).get_weights()))]
+        np.array_equal(a, b) for a, b in zip(layer.get_weights(), head_layers[layer.name].get_weights()))]
     if changed:
         raise CheckFailure(f"frozen layers changed between the head stage and the final model, e.g. {changed[0]}")
 
 
 @pytest.mark.points(1, group="hidden_model")
 def test_accuracy_on_grader_images(saved, grader_test_images):
-    """the final model's accuracy on test images the grader decodes itself, above the budget's threshold"""
+    """the final model's accuracy on test images the grader decodes itself at least the budget's threshold"""
     images, labels, source, what = grader_test_images
     threshold = budget.budget("flowers")["min_test_accuracy"].get(source)
     model = saved.model(MODEL_FILE)
@@ -180,5 +210,5 @@ def test_accuracy_on_grader_images(saved, grader_test_images):
         return  # the full budget offline (random base at alpha 1.0) grades no accuracy: see BUDGET
     if tuple(model.input_shape[1:]) not in ((None, None, 3), images.shape[1:]):
         raise CheckFailure(f"the model takes inputs of shape {model.input_shape[1:]}; expected {images.shape[1:]}")
-    assert_accuracy(model.predict(images, batch_size=50, verbose=0), labels, threshold, what,
-                    f"the {budget.mode()} budget's threshold for {source} data")
+    kit.check_accuracy(model, images, labels, threshold, on=what, n_classes=len(CLASS_NAMES), batch_size=50,
+                       budget_note=f"the {budget.mode()} budget's threshold for {source} data")

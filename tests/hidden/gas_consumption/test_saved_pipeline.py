@@ -5,7 +5,8 @@ import pytest
 
 from hwtools import budget
 from hwtools.assignments.gas_consumption import HORIZON, LOOKBACK, NAIVE_LAG
-from hwtools.checks import CheckFailure, as_float_array, assert_close
+from hwtools.checks import CheckFailure, assert_close
+from hwtools.grading import kit
 
 SETTINGS = budget.budget("gas_consumption")
 REPORTED_R2_TOLERANCE = 2e-3
@@ -19,20 +20,19 @@ def r_squared(actual, predicted):
 
 @pytest.fixture(scope="module")
 def scaling(saved, grader_data):
-    data = saved.json("scaling.json")
-    try:
-        values = {key: np.asarray(data[key], dtype=float) for key in
-                  ("feature_center", "feature_scale", "target_center", "target_scale")}
-    except (KeyError, TypeError, ValueError) as err:
-        raise CheckFailure(f"artifacts/scaling.json lacks a numeric field ({err}); save it with save_artifacts") from None
+    keys = ("feature_center", "feature_scale", "target_center", "target_scale")
+    data = kit.required_keys(saved.json("scaling.json"), keys, "artifacts/scaling.json (save it with save_artifacts)")
     n_inputs = grader_data.inputs.shape[1]
-    for key in ("feature_center", "feature_scale"):
-        if values[key].shape != (n_inputs,):
-            raise CheckFailure(f"artifacts/scaling.json: {key} must have {n_inputs} values, one per input")
-    if not all(np.all(np.isfinite(v)) for v in values.values()) or np.any(values["feature_scale"] == 0) \
-            or values["target_scale"] == 0:
-        raise CheckFailure("artifacts/scaling.json holds a zero, NaN or infinite scale")
-    values["target_center"], values["target_scale"] = float(values["target_center"]), float(values["target_scale"])
+    values = {}
+    for key in keys:
+        value = kit.returned_array(data[key], f"artifacts/scaling.json: {key}").astype(float)
+        if key.startswith("feature"):
+            values[key] = kit.returned_array(value, f"artifacts/scaling.json: {key}", shape=(n_inputs,),
+                                             shape_note="one value per input")
+        else:  # one number; [x] leaves no doubt
+            values[key] = float(kit.same_values_as(value, (), f"artifacts/scaling.json: {key} (one number)"))
+    if np.any(values["feature_scale"] == 0) or values["target_scale"] == 0:
+        raise kit.ContractBroken("artifacts/scaling.json", "hold non-zero scales", "a scale of 0")
     return values
 
 
@@ -46,13 +46,9 @@ def grader_predictions(model, scaling, grader_data, target_rows):
     scaled = (grader_data.inputs - scaling["feature_center"]) / scaling["feature_scale"]
     first_rows = target_rows - HORIZON - LOOKBACK + 1
     windows = scaled[first_rows[:, None] + np.arange(LOOKBACK)[None, :]].astype("float32")
-    try:
-        output = np.asarray(model.predict(windows, batch_size=512, verbose=0), dtype=float)
-    except Exception as err:  # a model built for other inputs
-        raise CheckFailure(f"your saved model cannot predict windows of shape {windows.shape[1:]} "
-                           f"(lookback {LOOKBACK}, one column per input): {type(err).__name__}: {err}"[:600]) from None
+    output = kit.predict(model, windows, f"windows (lookback {LOOKBACK}, one column per input)", batch_size=512)
     if output.size != len(target_rows):
-        raise CheckFailure(f"your model must output one value per window; got shape {output.shape}")
+        raise kit.ContractBroken("your model's output", "be one value per window", f"shape {output.shape}")
     return output.reshape(-1) * scaling["target_scale"] + scaling["target_center"]
 
 
@@ -78,7 +74,7 @@ def fitted_statistics(center, scale, values):
 
 @pytest.mark.points(1, group="hidden_scaling")
 def test_scalers_fitted_on_training_rows(scaling, grader_data):
-    """the input and target scalers are fitted on the training rows only (their statistics are the training part's)"""
+    """the input and target scalers are fitted on the chronological training part only (its statistics, not all rows')"""
     columns = {"inputs": (grader_data.inputs, scaling["feature_center"], scaling["feature_scale"]),
                "target": (grader_data.consumption[:, None], np.atleast_1d(scaling["target_center"]),
                           np.atleast_1d(scaling["target_scale"]))}
@@ -94,9 +90,12 @@ def test_scalers_fitted_on_training_rows(scaling, grader_data):
 
 def saved_test_predictions(saved, grader_data):
     data = saved.arrays("test_predictions.npz", ("rows", "prediction"))
-    rows, prediction = data["rows"], as_float_array(data["prediction"], "saved test predictions").reshape(-1)
-    if rows.dtype.kind not in "iu" or rows.shape != prediction.shape:
-        raise CheckFailure("artifacts/test_predictions.npz: rows must be integer row positions, one per prediction")
+    rows = kit.returned_array(data["rows"], "artifacts/test_predictions.npz: rows", ndim=1, kind="integer",
+                              shape_note="integer row positions")
+    prediction = kit.returned_array(data["prediction"], "artifacts/test_predictions.npz: prediction").reshape(-1)
+    if rows.shape != prediction.shape:
+        raise kit.ContractBroken("artifacts/test_predictions.npz", "hold one row position per prediction",
+                                 f"{len(rows)} rows and {len(prediction)} predictions")
     in_test = np.isin(rows, grader_data.test_rows)
     if not in_test.all() or len(np.unique(rows)) < 0.9 * len(grader_data.test_rows):
         raise CheckFailure(f"the saved test predictions must cover the test part (rows {grader_data.test_rows[0]} to "
@@ -120,9 +119,8 @@ def test_predictions_in_consumption_units(saved, model, scaling, grader_data):
 @pytest.mark.points(1, group="hidden_scaling")
 def test_reported_r2_in_consumption_units(saved, model, scaling, grader_data):
     """the reported test R^2 (artifacts/metrics.json) is R^2 of predictions in consumption units"""
-    reported = saved.json("metrics.json").get("test_r2")
-    if not isinstance(reported, (int, float)) or isinstance(reported, bool):
-        raise CheckFailure(f"artifacts/metrics.json: test_r2 must be a number, got {reported!r:.60}")
+    metrics = kit.required_keys(saved.json("metrics.json"), ("test_r2",), "artifacts/metrics.json")
+    reported = float(kit.returned_number(metrics["test_r2"], "artifacts/metrics.json: test_r2"))
     rows, _ = saved_test_predictions(saved, grader_data)
     expected = r_squared(grader_data.consumption[rows], grader_predictions(model, scaling, grader_data, rows))
     if abs(reported - expected) > REPORTED_R2_TOLERANCE:
@@ -132,7 +130,7 @@ def test_reported_r2_in_consumption_units(saved, model, scaling, grader_data):
 
 @pytest.mark.points(2, group="hidden_quality")
 def test_r2_above_threshold(measured):
-    """R^2 of your saved model on the grader's test windows reaches the budget's threshold"""
+    """R^2 in consumption units of your saved model on the grader's test-part windows reaches the budget's threshold"""
     if not measured["r2"] >= SETTINGS["r2_min"]:
         raise CheckFailure(f"your model's R^2 on the test part, measured by the grader, is {measured['r2']:.4f}; "
                            f"at least {SETTINGS['r2_min']} is needed in this budget")
@@ -140,7 +138,7 @@ def test_r2_above_threshold(measured):
 
 @pytest.mark.points(1, group="hidden_quality")
 def test_beats_seasonal_naive(measured):
-    """your model beats the seasonal-naive baseline (the same hour of the previous day) on the test part"""
+    """your model's test R^2 beats the seasonal-naive baseline's (the same hour of the previous day)"""
     if not measured["r2"] > measured["naive_r2"]:
         raise CheckFailure(f"your model's test R^2 is {measured['r2']:.4f}, the seasonal-naive baseline's "
                            f"{measured['naive_r2']:.4f}: the LSTM must beat it")

@@ -8,6 +8,7 @@ import pytest
 
 from hwtools import budget
 from hwtools.checks import CheckFailure, as_float_array, assert_shape
+from hwtools.grading import kit
 
 NOTEBOOK = "consumption.ipynb"
 
@@ -24,12 +25,10 @@ def time_coded_series(length, n_features):
 
 def windows_of(notebook, length, n_features, lookback, horizon):
     features, target = time_coded_series(length, n_features)
-    value = notebook.call("make_windows", features, target, lookback, horizon).value
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise CheckFailure(f"make_windows must return (X, y), got {value!r:.80}")
-    X, y = as_float_array(value[0], "X"), as_float_array(value[1], "y").reshape(-1)
-    if X.ndim != 3:
-        raise CheckFailure(f"X must have three axes (windows, lookback, features), got shape {X.shape}")
+    value = kit.returned_tuple(notebook.call("make_windows", features, target, lookback, horizon).value, 2,
+                               "make_windows", "(X, y)")
+    X = kit.returned_array(value[0], "X", ndim=3, shape_note="(windows, lookback, features)").astype(float)
+    y = kit.returned_array(value[1], "y").astype(float).reshape(-1)
     return X, y
 
 
@@ -93,7 +92,7 @@ def check_chronological(parts, n_rows, fractions, what):
 
 @pytest.mark.points(1, group="hidden_split")
 def test_split_function(notebook, rng):
-    """chronological_split: contiguous, disjoint parts in time order, with the fractions asked"""
+    """chronological_split: contiguous, disjoint parts in time order (no shuffling), sized by the fractions (+-1 row)"""
     for train_fraction, validation_fraction in ((0.7, 0.15), (0.6, 0.2), (0.5, 0.25)):
         n_rows = int(rng.integers(80, 3000))
         parts = notebook.call("chronological_split", n_rows, train_fraction, validation_fraction).value
@@ -103,7 +102,7 @@ def test_split_function(notebook, rng):
 
 @pytest.mark.points(1, group="hidden_split")
 def test_saved_split(saved, grader_data):
-    """the saved split (artifacts/split.npz): contiguous, disjoint, in time order, fractions as asked"""
+    """the saved split (artifacts/split.npz): contiguous, disjoint, in time order, sized by the fractions (+-1 row)"""
     split = saved.arrays("split.npz", ("train", "validation", "test"))
     check_chronological([split["train"], split["validation"], split["test"]], grader_data.n_rows,
                         grader_data.fractions[:2], "artifacts/split.npz")

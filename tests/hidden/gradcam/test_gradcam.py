@@ -18,9 +18,9 @@ from scipy.stats import spearmanr
 from hwtools import budget, seeding
 from hwtools.assignments.gradcam import (HEATMAPS_FILE, MODEL_FILE, expected_training_steps, grader_test_split,
                                         load_mnist_tagged)
-from hwtools.checks import (CheckFailure, as_float_array, assert_accuracy, assert_close, assert_shape,
-                            assert_trained_steps)
+from hwtools.checks import CheckFailure, assert_close, assert_trained_steps
 from hwtools.data import mnist_digits_fixture
+from hwtools.grading import kit
 from hwtools.grading.wire import ModelFile
 
 NOTEBOOK = "gradcam.ipynb"
@@ -94,10 +94,14 @@ def reference_gradcam(model, image, layer_name, class_index=None):
     return (cam / peak if peak > 0 else cam), target, peak
 
 
+def returned_map(value, shape, name):
+    """The contract of a heatmap: a finite array of the named layer's height and width."""
+    return kit.returned_array(value, name, shape=shape, shape_note="the named conv layer's height and width")
+
+
 def assert_same_map(actual, expected, name):
-    """Tolerance on the normalised map, then the rank correlation of its cells."""
-    actual = as_float_array(actual, name)
-    assert_shape(actual, expected.shape, name)
+    """The contract, then a tolerance on the normalised map, then the rank correlation of its cells."""
+    actual = returned_map(actual, expected.shape, name)
     assert_close(actual, expected, rtol=0, atol=MAP_ATOL, name=name)
     if np.ptp(expected) > 0 and np.ptp(actual) > 0:
         rho = spearmanr(actual.ravel(), expected.ravel()).statistic
@@ -134,13 +138,8 @@ def student_map(notebook, model_file, image, layer, class_index=None):
 
 
 def saved_model(submission_dir: Path):
-    path = submission_dir / MODEL_FILE
-    if not path.is_file():
-        raise CheckFailure(f"{MODEL_FILE} was not saved by the notebook (did the training cell run?)")
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except Exception as err:
-        raise CheckFailure(f"could not load {MODEL_FILE}: {type(err).__name__}: {str(err)[:300]}") from None
+    return kit.load_model(submission_dir / MODEL_FILE, MODEL_FILE,
+                          "it was not saved by the notebook (did the training cell run?)")
 
 
 @pytest.fixture(scope="module")
@@ -156,16 +155,14 @@ def layers_of(model):
 
 @pytest.mark.points(1, group="hidden_data")
 def test_shuffle_is_a_permutation_that_keeps_pairs(notebook, rng):
-    """shuffle_training_set: a new order, every image kept with its own label"""
+    """shuffle_training_set: one permutation applied to images and labels alike (pairs kept, order changed)"""
     n = 400
     images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
     labels = rng.integers(0, 10, size=n).astype(np.uint8)
-    result = notebook.call("shuffle_training_set", images, labels).value
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise CheckFailure(f"shuffle_training_set must return (x, y), got {result!r:.80}")
-    shuffled_x, shuffled_y = (as_float_array(v, name) for v, name in zip(result, ("x", "y")))
-    assert_shape(shuffled_x, images.shape, "shuffled x")
-    assert_shape(shuffled_y, labels.shape, "shuffled y")
+    result = kit.returned_tuple(notebook.call("shuffle_training_set", images, labels).value, 2,
+                                "shuffle_training_set", "(x, y)")
+    shuffled_x = kit.returned_array(result[0], "shuffled x", shape=images.shape, shape_note="the shape of x")
+    shuffled_y = kit.returned_array(result[1], "shuffled y", shape=labels.shape, shape_note="the shape of y")
     index_of = {images[i].tobytes(): i for i in range(n)}
     origin = [index_of.get(shuffled_x[i].astype(np.uint8).tobytes(), -1) for i in range(n)]
     if -1 in origin or len(set(origin)) != n:
@@ -179,23 +176,21 @@ def test_shuffle_is_a_permutation_that_keeps_pairs(notebook, rng):
 
 @pytest.mark.points(1, group="hidden_data")
 def test_scale_images(notebook, rng):
-    """scale_images: float32 (N, 28, 28, 1) equal to the pixels divided by 255"""
+    """scale_images: pixels / 255 as a float32 numpy array with a channel axis, shape (N, 28, 28, 1)"""
     images = rng.integers(0, 256, size=(37, 28, 28), dtype=np.uint8)
     images[0, 0, 0], images[0, 0, 1] = 0, 255
-    scaled = notebook.call("scale_images", images).value
-    if not isinstance(scaled, np.ndarray) or scaled.dtype != np.float32:
-        raise CheckFailure(f"scale_images must return a float32 numpy array, got {getattr(scaled, 'dtype', type(scaled))}")
-    assert_shape(scaled, (37, 28, 28, 1), "scaled images")
+    scaled = kit.returned_array(notebook.call("scale_images", images).value, "scaled images", numpy_only=True,
+                                dtype=np.float32, shape=(37, 28, 28, 1), shape_note="(N, 28, 28, 1)")
     assert_close(scaled[..., 0], images / 255.0, rtol=0, atol=1e-6, name="scaled pixels")
 
 
 @pytest.mark.points(1, group="hidden_data")
 def test_one_hot_labels(notebook, rng):
-    """one_hot_labels: one row per label with a single 1 at the label's index"""
+    """one_hot_labels: shape (N, 10), one row per label with a single 1 at the label's index"""
     labels = rng.integers(0, 10, size=53)
     labels[:10] = np.arange(10)
-    encoded = as_float_array(notebook.call("one_hot_labels", labels).value, "one-hot labels")
-    assert_shape(encoded, (53, 10), "one-hot labels")
+    encoded = kit.returned_array(notebook.call("one_hot_labels", labels).value, "one-hot labels", shape=(53, 10),
+                                 shape_note="(N, 10)")
     assert_close(encoded, np.eye(10)[labels], rtol=0, atol=0, name="one-hot labels")
 
 
@@ -203,7 +198,7 @@ def test_one_hot_labels(notebook, rng):
 
 @pytest.mark.points(1, group="hidden_architecture")
 def test_layer_order(student_model):
-    """layers in the order of the assignment, on (28, 28, 1) inputs"""
+    """layer order 3 x (Conv2D, MaxPooling2D), Flatten, Dense, Dense, on (28, 28, 1) inputs"""
     found = [type(layer).__name__ for layer in layers_of(student_model)]
     if found != LAYER_ORDER:
         raise CheckFailure(f"layers expected {LAYER_ORDER}, found {found}")
@@ -214,7 +209,7 @@ def test_layer_order(student_model):
 
 @pytest.mark.points(1, group="hidden_architecture")
 def test_convolutions(student_model):
-    """three Conv2D layers: 32, 64, 128 filters of 3x3, ReLU, padding same"""
+    """three Conv2D layers: 32, 64 and 128 filters, kernel 3x3, ReLU, padding 'same'"""
     convs = [layer for layer in layers_of(student_model) if isinstance(layer, keras.layers.Conv2D)]
     if len(convs) != 3:
         raise CheckFailure(f"3 Conv2D layers expected, found {len(convs)}")
@@ -229,7 +224,7 @@ def test_convolutions(student_model):
 
 @pytest.mark.points(1, group="hidden_architecture")
 def test_pooling(student_model):
-    """a 2x2 MaxPooling2D after each convolution"""
+    """a MaxPooling2D with pool size 2x2 right after each Conv2D"""
     layers = layers_of(student_model)
     for position, layer in enumerate(layers):
         if isinstance(layer, keras.layers.Conv2D):
@@ -242,7 +237,7 @@ def test_pooling(student_model):
 
 @pytest.mark.points(1, group="hidden_architecture")
 def test_dense_head(student_model):
-    """Flatten, Dense(128, ReLU), Dense(10, softmax): 10 class probabilities"""
+    """head: Flatten, Dense(128, ReLU), Dense(10, softmax), output shape (None, 10)"""
     dense = [layer for layer in layers_of(student_model) if isinstance(layer, keras.layers.Dense)]
     found = [(layer.get_config()["units"], layer.get_config()["activation"]) for layer in dense]
     if found != [(128, "relu"), (10, "softmax")]:
@@ -253,7 +248,7 @@ def test_dense_head(student_model):
 
 @pytest.mark.points(1, group="hidden_architecture")
 def test_loss_and_optimizer(student_model):
-    """compiled with categorical cross-entropy and Adam"""
+    """compiled with loss categorical cross-entropy and optimizer Adam"""
     loss = student_model.loss
     loss_name = loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__)
     if str(loss_name).lower().replace("_", "") not in ("categoricalcrossentropy",):
@@ -267,7 +262,7 @@ def test_loss_and_optimizer(student_model):
 
 @pytest.mark.points(3, group="hidden_accuracy")
 def test_test_accuracy(student_model):
-    """accuracy of the saved model, trained by this run as the budget says, on the grader's held-out test images"""
+    """test accuracy on the grader's held-out images at least the budget's threshold, for a model this run trained (step count)"""
     (x_train, _), _, _ = load_mnist_tagged()
     fewest, most = expected_training_steps(len(x_train))
     assert_trained_steps(student_model, fewest, most, f"the {budget.mode()} budget ({settings()['epochs']} epochs "
@@ -275,21 +270,21 @@ def test_test_accuracy(student_model):
                          f"{settings()['batch_size']})")
     x_test, y_test, source = grader_test_split()  # images the notebook's loader never returned
     threshold = settings()["min_test_accuracy"][source]
-    probabilities = student_model.predict(x_test.astype("float32")[..., np.newaxis] / 255.0, verbose=0, batch_size=500)
-    assert_accuracy(probabilities, y_test, threshold, f"held-out {source} test images",
-                    f"the {budget.mode()} budget's threshold")
+    kit.check_accuracy(student_model, x_test.astype("float32")[..., np.newaxis] / 255.0, y_test, threshold,
+                       on=f"held-out {source} test images", budget_note=f"the {budget.mode()} budget's threshold",
+                       n_classes=10, batch_size=500)
 
 
 # --- Grad-CAM on the grader's model ---------------------------------------------------------
 
 @pytest.mark.points(1, group="hidden_gradcam")
 def test_heatmap_shape_and_range(notebook, grader_model, rng):
-    """a map of the named layer's height and width, values in [0, 1], peak 1"""
+    """heatmap: the named layer's height x width, values in [0, 1] (ReLU), normalised to peak 1"""
     model, model_file = grader_model
     for image, _, expected in informative_cases(model, rng, "grader_top_conv", 2):
-        heatmap = as_float_array(student_map(notebook, model_file, image, "grader_top_conv"), "heatmap")
-        assert_shape(heatmap, expected.shape, "heatmap of the last conv layer (7x7)")
-        if not (np.isfinite(heatmap).all() and heatmap.min() >= 0 and heatmap.max() <= 1 + 1e-6):
+        heatmap = returned_map(student_map(notebook, model_file, image, "grader_top_conv"), expected.shape,
+                               "heatmap of the last conv layer (7x7)")
+        if not (heatmap.min() >= 0 and heatmap.max() <= 1 + 1e-6):
             raise CheckFailure(f"heatmap values must lie in [0, 1], found [{heatmap.min():.3g}, {heatmap.max():.3g}]")
         if abs(heatmap.max() - 1) > 1e-5:
             raise CheckFailure(f"a map that is not all zero must peak at 1, found a peak of {heatmap.max():.4g}")
@@ -297,7 +292,7 @@ def test_heatmap_shape_and_range(notebook, grader_model, rng):
 
 @pytest.mark.points(3, group="hidden_gradcam")
 def test_predicted_class_matches_reference(notebook, grader_model, rng):
-    """pred_index=None: Grad-CAM of the predicted class matches the reference on several images"""
+    """pred_index=None: Grad-CAM of the top-scoring class, ReLU of the channels weighted by mean gradients, as the reference"""
     model, model_file = grader_model
     for number, (image, _, expected) in enumerate(informative_cases(model, rng, "grader_top_conv", 4), start=1):
         actual = student_map(notebook, model_file, image, "grader_top_conv")
@@ -306,7 +301,7 @@ def test_predicted_class_matches_reference(notebook, grader_model, rng):
 
 @pytest.mark.points(2, group="hidden_gradcam")
 def test_given_class_matches_reference(notebook, grader_model, rng):
-    """an explicit pred_index: the map of that class, not of the predicted one"""
+    """an explicit pred_index: the Grad-CAM of that class, not of the predicted one, as the reference"""
     model, model_file = grader_model
     for image, class_index, expected in informative_cases(model, rng, "grader_top_conv", 3, other_class=True):
         actual = student_map(notebook, model_file, image, "grader_top_conv", class_index)
@@ -315,7 +310,7 @@ def test_given_class_matches_reference(notebook, grader_model, rng):
 
 @pytest.mark.points(1, group="hidden_gradcam")
 def test_named_layer_is_used(notebook, grader_model, rng):
-    """last_conv_layer_name is honoured: the map of the second conv layer (14x14)"""
+    """last_conv_layer_name is honoured: the map of the layer named (grader_conv_2, 14x14), not of the last one"""
     model, model_file = grader_model
     for image, _, expected in informative_cases(model, rng, "grader_conv_2", 2):
         actual = student_map(notebook, model_file, image, "grader_conv_2")
@@ -325,13 +320,10 @@ def test_named_layer_is_used(notebook, grader_model, rng):
 # --- the heatmaps the notebook saved --------------------------------------------------------
 
 def saved_heatmaps(submission_dir):
-    path = submission_dir / HEATMAPS_FILE
-    if not path.is_file():
-        raise CheckFailure(f"{HEATMAPS_FILE} was not saved by the notebook (did the overlay cell run?)")
-    with np.load(path, allow_pickle=False) as saved:
-        if not {"images", "heatmaps"} <= set(saved.files):
-            raise CheckFailure(f"{HEATMAPS_FILE} must hold 'images' and 'heatmaps', found {saved.files}")
-        return as_float_array(saved["images"], "saved images"), as_float_array(saved["heatmaps"], "saved heatmaps")
+    saved = kit.npz_arrays(submission_dir / HEATMAPS_FILE, HEATMAPS_FILE, ("images", "heatmaps"),
+                           "it was not saved by the notebook (did the overlay cell run?)")
+    return (kit.returned_array(saved["images"], "saved images", ndim=4, shape_note="(5, 28, 28, 1)"),
+            kit.returned_array(saved["heatmaps"], "saved heatmaps", ndim=3, shape_note="one 2-D map per image"))
 
 
 def last_conv_name(model):
@@ -343,18 +335,18 @@ def last_conv_name(model):
 
 @pytest.mark.points(1, group="hidden_heatmaps")
 def test_saved_heatmaps_shape(submission_dir, student_model):
-    """five saved maps of the last conv layer's size, in [0, 1]"""
+    """saved: five images (5, 28, 28, 1) and five maps of the last conv layer's height x width, values in [0, 1]"""
     images, heatmaps = saved_heatmaps(submission_dir)
     size = tuple(student_model.get_layer(last_conv_name(student_model)).output.shape[1:3])
-    assert_shape(images, (5, 28, 28, 1), "saved images")
-    assert_shape(heatmaps, (5,) + size, "saved heatmaps")
-    if not (np.isfinite(heatmaps).all() and heatmaps.min() >= 0 and heatmaps.max() <= 1 + 1e-6):
+    kit.returned_array(images, "saved images", shape=(5, 28, 28, 1))
+    kit.returned_array(heatmaps, "saved heatmaps", shape=(5,) + size, shape_note="the last conv layer's height x width")
+    if not (heatmaps.min() >= 0 and heatmaps.max() <= 1 + 1e-6):
         raise CheckFailure("saved heatmaps must lie in [0, 1]")
 
 
 @pytest.mark.points(1, group="hidden_heatmaps")
 def test_saved_heatmaps_are_gradcam_of_saved_model(submission_dir, student_model):
-    """each saved map is the Grad-CAM of the saved model for its image"""
+    """each saved map is the Grad-CAM of the saved model's last conv layer for its image and predicted class"""
     images, heatmaps = saved_heatmaps(submission_dir)
     layer = last_conv_name(student_model)
     if len(images) != len(heatmaps):

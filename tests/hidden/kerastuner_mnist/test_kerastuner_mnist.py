@@ -18,6 +18,7 @@ from hwtools import budget, seeding
 from hwtools.assignments.kerastuner_mnist import (BEST_HYPERPARAMETERS_FILE, BEST_MODEL_FILE, TUNER_DIRECTORY,
                                                   TUNER_PROJECT, load_mnist_tagged)
 from hwtools.checks import CheckFailure, as_float_array, assert_accuracy, assert_close, assert_shape
+from hwtools.grading import kit
 from hwtools.grading.notebook_defs import definition_chunks
 from hwtools.grading.student import StudentCodeProblem
 
@@ -182,7 +183,7 @@ def limit_problems(layers, optimizer, learning_rate) -> list:
 
 @pytest.mark.points(1, group="hidden_search_space")
 def test_required_hyperparameters(explored):
-    """the grader's hyperparameter names are registered: depth, widths, optimizer, learning rate"""
+    """hyperparameters conv_layers, dense_layers, filters_i, units_i, optimizer (Adam and another), learning_rate registered"""
     space, _ = explored
     for name, kinds in (("conv_layers", ("Int",)), ("dense_layers", ("Int",)), ("filters_0", ("Int", "Choice")),
                         ("optimizer", ("Choice",)), ("learning_rate", ("Float", "Choice"))):
@@ -201,7 +202,7 @@ def test_required_hyperparameters(explored):
 
 @pytest.mark.points(1, group="hidden_search_space")
 def test_ranges_within_limits(explored):
-    """every registered range within the seed's limits (layers, filters, units, learning rate)"""
+    """ranges within the seed's limits: 1-5 conv layers, 0-5 dense layers, <= 256 filters and units, learning rate <= 1e-3"""
     space, _ = explored
     bounds = {"conv_layers": (1, MAX_CONV), "dense_layers": (0, MAX_DENSE), "learning_rate": (1e-12, MAX_LR)}
     for name, entry in space.items():
@@ -219,7 +220,7 @@ def test_ranges_within_limits(explored):
 
 @pytest.mark.points(1, group="hidden_search_space")
 def test_corner_models_within_limits(explored):
-    """the models built at the corners of the space respect the limits"""
+    """models built at the corners of the space keep the same limits (layers, filters, units, learning rate, compiled)"""
     _, descriptions = explored
     for description in descriptions:
         problems = limit_problems(description["layers"], description["optimizer"], description["learning_rate"])
@@ -230,7 +231,7 @@ def test_corner_models_within_limits(explored):
 
 @pytest.mark.points(1, group="hidden_search_space")
 def test_corners_build_with_convolution_and_pooling(explored):
-    """every corner builds, compiles and outputs 10 probabilities, with convolutions and pooling"""
+    """every corner builds, compiles and outputs 10 softmax probabilities, with a convolution and a pooling layer"""
     _, descriptions = explored
     for description in descriptions:
         fixed = json.dumps(description["fixed"], default=str)
@@ -267,7 +268,7 @@ def layer_assignment(space: dict, rng) -> dict:
 
 @pytest.mark.points(2, group="hidden_hp_control")
 def test_fixed_values_set_the_layers(notebook, explored, rng):
-    """fixed conv_layers, filters_i, dense_layers, units_i give exactly those layers"""
+    """fixed conv_layers, filters_i, dense_layers, units_i build exactly those layers with those widths"""
     space, _ = explored
     for name in ("conv_layers", "dense_layers"):
         if name not in space:
@@ -293,7 +294,7 @@ def test_fixed_values_set_the_layers(notebook, explored, rng):
 
 @pytest.mark.points(2, group="hidden_hp_control")
 def test_fixed_values_set_the_optimizer(notebook, explored, rng):
-    """fixed optimizer and learning_rate give that optimizer with that learning rate"""
+    """fixed optimizer and learning_rate build that optimizer with that learning rate"""
     space, _ = explored
     for name in ("optimizer", "learning_rate"):
         if name not in space:
@@ -318,8 +319,16 @@ def completed_trials(submission_dir: Path) -> list:
                            "the directory and project name asked for?)")
     trials = []
     for path in sorted(project.glob("trial_*/trial.json")):
-        trial = json.loads(path.read_text())
-        if trial.get("status") == "COMPLETED":
+        shown = f"{TUNER_DIRECTORY}/{TUNER_PROJECT}/{path.parent.name}/trial.json"
+        try:
+            trial = json.loads(path.read_text())
+        except (ValueError, UnicodeDecodeError) as err:
+            raise CheckFailure(f"{shown} is not valid JSON ({err}): let the tuner write its own files") from None
+        kit.required_keys(trial, ("trial_id", "status"), shown)
+        if trial["status"] == "COMPLETED":
+            kit.required_keys(trial, ("score", "hyperparameters", "metrics"), shown)
+            kit.required_keys(trial["hyperparameters"], ("values",), f"{shown}: hyperparameters")
+            kit.returned_number(trial["score"], f"{shown}: score")
             trials.append(trial)
     return trials
 
@@ -336,7 +345,7 @@ def tunable(values: dict) -> dict:
 
 @pytest.mark.points(1, group="hidden_search")
 def test_search_completed_within_budget(submission_dir):
-    """enough completed trials, scored on val_accuracy, each within the limits"""
+    """search: at least the budget's number of completed trials, objective val_accuracy, each trial within the limits"""
     trials = completed_trials(submission_dir)
     needed = settings()["min_completed_trials"]
     if len(trials) < needed:
@@ -373,7 +382,7 @@ def same_values(found: dict, expected: dict) -> bool:
 
 @pytest.mark.points(1, group="hidden_search")
 def test_saved_hyperparameters_are_the_best_trial(submission_dir):
-    """the saved best hyperparameters are those of the trial with the best val_accuracy"""
+    """the saved best hyperparameters are those of the completed trial with the highest val_accuracy"""
     trials = completed_trials(submission_dir)
     if not trials:
         raise CheckFailure("no completed trial")
@@ -393,13 +402,8 @@ def best_model(submission_dir):
 
 
 def load_best_model(submission_dir: Path):
-    path = submission_dir / BEST_MODEL_FILE
-    if not path.is_file():
-        raise CheckFailure(f"{BEST_MODEL_FILE} was not saved by the notebook (did the retraining cell run?)")
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except Exception as err:
-        raise CheckFailure(f"could not load {BEST_MODEL_FILE}: {type(err).__name__}: {str(err)[:300]}") from None
+    return kit.load_model(submission_dir / BEST_MODEL_FILE, BEST_MODEL_FILE,
+                          "it was not saved by the notebook (did the retraining cell run?)")
 
 
 def architecture(model) -> list:
@@ -418,13 +422,21 @@ def architecture(model) -> list:
     return leaves
 
 
+def saved_learning_rate(optimizer):
+    """The optimizer's learning rate as a float, or the name of what stands there (a schedule)."""
+    try:
+        return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    except (TypeError, ValueError):
+        return type(optimizer.learning_rate).__name__
+
+
 def described_architecture(layers: list) -> list:
     return [(layer["type"], layer.get("filters"), layer.get("units"), layer.get("kernel_size")) for layer in layers]
 
 
 @pytest.mark.points(1, group="hidden_best_model")
 def test_best_model_is_the_hypermodel_at_the_best_values(best_model, notebook, submission_dir):
-    """the saved model is build_model at the saved best hyperparameters, within the limits"""
+    """the saved model is build_model at the saved best hyperparameters (same layers and widths), within the limits"""
     values = tunable(saved_best_values(submission_dir))
     expected = described_architecture(describe(notebook, values)["layers"])
     found = architecture(best_model)
@@ -432,7 +444,7 @@ def test_best_model_is_the_hypermodel_at_the_best_values(best_model, notebook, s
         raise CheckFailure(f"the saved model's layers {found} are not build_model's at the saved hyperparameters "
                            f"{expected}")
     optimizer = type(best_model.optimizer).__name__ if best_model.optimizer is not None else None
-    learning_rate = float(keras.ops.convert_to_numpy(best_model.optimizer.learning_rate)) if optimizer else None
+    learning_rate = saved_learning_rate(best_model.optimizer) if optimizer else None
     layers = [{"type": t, "filters": f, "units": u} for t, f, u, _ in found]
     problems = limit_problems(layers, optimizer, learning_rate)
     if problems:
@@ -441,7 +453,7 @@ def test_best_model_is_the_hypermodel_at_the_best_values(best_model, notebook, s
 
 @pytest.mark.points(3, group="hidden_best_model")
 def test_best_model_accuracy(best_model):
-    """accuracy of the saved best model on the loader's test split, measured by the grader"""
+    """accuracy of the saved best model on the loader's test split at least the budget's threshold, measured by the grader"""
     _, (x_test, y_test), source = load_mnist_tagged()
     threshold = settings()["min_test_accuracy"][source]
     probabilities = best_model.predict(x_test.astype("float32")[..., np.newaxis] / 255.0, verbose=0, batch_size=500)
@@ -477,7 +489,7 @@ def origins(images: np.ndarray, pool: np.ndarray) -> np.ndarray:
 
 @pytest.mark.points(1, group="hidden_splits")
 def test_splits_scaled_and_sized(notebook, rng):
-    """float32 (N, 28, 28, 1) in [0, 1], n_train images split by validation_fraction, the test set complete"""
+    """prepare_splits: float32 (N, 28, 28, 1) in [0, 1], n_train split by validation_fraction, the test set complete"""
     (x_train, _, x_test, _), splits, raw = returned_splits(notebook, rng)
     for (x, y), name, raw_pair in zip(splits, ("fit", "validation", "test"), raw):
         if getattr(raw_pair[0], "dtype", None) != np.float32:
@@ -497,7 +509,7 @@ def test_splits_scaled_and_sized(notebook, rng):
 
 @pytest.mark.points(1, group="hidden_splits")
 def test_validation_comes_from_training_images(notebook, rng):
-    """validation images are training images with their labels, apart from the fitted ones, never test images"""
+    """prepare_splits: validation images are training images with their labels, disjoint from the fit set, never test images"""
     (x_train, y_train, x_test, y_test), splits, _ = returned_splits(notebook, rng)
     (x_fit, y_fit), (x_val, y_val), (x_out, y_out) = splits
     if (origins(x_val, x_test) >= 0).any():
