@@ -30,6 +30,13 @@ def broken_reference():
     return {}["the grader's fixture has a bug"]
 
 
+@pytest.fixture(scope="module")
+def saved_statistics():
+    from hwtools.grading import kit
+
+    return kit.returned_array(np.zeros((1, 3)), "artifacts/statistics", shape=(3,))
+
+
 @pytest.mark.points(2, group="hidden_planted")
 def test_reference_crashes(mod):
     """test mode with running statistics of shape (1, D): compared with the torch reference"""
@@ -56,6 +63,11 @@ def test_student_value_is_wrong(mod):
 def test_student_code_raises(mod):
     """normalise raises nothing on an empty batch"""
     mod.call("normalise", np.ones((0, 2)))
+
+
+@pytest.mark.points(1, group="hidden_planted")
+def test_needs_a_value_that_broke_its_contract(saved_statistics):
+    """the saved statistics are used by the model"""
 
 
 @pytest.mark.points(1, group="hidden_planted")
@@ -106,15 +118,20 @@ def test_a_planted_grader_error_is_reported_as_one(course, tmp_path):
     assert not raised.get("grader_error") and raised["message"].startswith("your code:")
     assert "ZeroDivisionError" in raised["message"] or "an empty batch" in raised["message"]
     assert checks["test_passes"]["passed"]
+    # a check that needs a value which broke its contract says it could not run, and why
+    blocked = checks["test_needs_a_value_that_broke_its_contract"]
+    assert not blocked.get("grader_error")
+    assert blocked["message"] == ("not run: contract: artifacts/statistics must have shape (3,); "
+                                  "got shape (1, 3)")
 
     # the feedback line: neither PASS nor FAIL, and nothing of the grader's traceback
     total = hidden_runner.group_totals(result["checks"])["hidden_planted"]
-    report = hidden_runner.group_report("hidden_planted", total, 6)
+    report = hidden_runner.group_report("hidden_planted", total, 7)
     line = next(l for l in report.splitlines() if "compared with the torch reference" in l)
     assert GRADER_ERROR_MESSAGE in line and "FAIL" not in line and "PASS" not in line
     assert "TensorAccessor" not in report and "RuntimeError" not in report and "KeyError" not in report
     assert "[FAIL] normalise: returns x unchanged" in report
-    assert report.splitlines()[0] == "Hidden tests hidden_planted: 1 / 6 points"
+    assert report.splitlines()[0] == "Hidden tests hidden_planted: 1 / 7 points"
 
     # the TA's list: one line per grader error, none for the student's failures
     lines = hidden_runner.grader_errors(result["checks"])
