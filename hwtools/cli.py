@@ -64,11 +64,18 @@ def _check_students(course: Course, students: list[str], missing_as_zero: bool) 
 def cmd_autograde(course: Course, args) -> list[dict]:
     from hwtools.course.autograde import autograde, summary_table
 
+    from hwtools.course.release import release_problem
+
     _split_students(course, args)
     if args.students:
         _check_students(course, args.students, args.missing_as_zero)
+    chosen = _assignments(course, args.assignments)
+    for assignment in chosen:  # never graded against stale points (before anything is written)
+        problem = release_problem(course, assignment)
+        if problem:
+            sys.exit(f"hw: {problem}; nothing was graded")
     assignments = []
-    for assignment in _assignments(course, args.assignments):
+    for assignment in chosen:
         if args.students or course.students(assignment):
             assignments.append(assignment)
         else:

@@ -2,7 +2,7 @@
 leak is one line naming the file and the marker, and never leaves a solution in release/; a
 hidden group whose checks' points differ from its grade cell's, or a source notebook that is not
 what authoring/ builds, is refused; a gradebook older than the source is reported
-(``release_problem``, which the autograder calls before grading)."""
+(``release_problem``) and `hw autograde` refuses to grade against it."""
 from __future__ import annotations
 
 import os
@@ -99,6 +99,8 @@ def test_changing_an_assignment_is_checked_from_the_suite_to_the_gradebook(relea
     assert problem == ("the gradebook's batchnorm is older than source/batchnorm (hidden_contract: 2 points in the "
                        "gradebook, 3 in source/batchnorm): run `hw release batchnorm` (and commit release/), then grade "
                        "again")
+    done = hw(released, "autograde", "batchnorm")
+    assert done.returncode == 1 and done.stderr == f"hw: {problem}; nothing was graded\n", done.stdout + done.stderr
     done = hw(released, "release", "batchnorm")
     assert done.returncode == 0 and "released release/batchnorm" in done.stdout, done.stderr
     assert release_problem(released, "batchnorm") is None
