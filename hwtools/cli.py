@@ -21,10 +21,12 @@ def _assignments(course: Course, names: list[str]) -> list[str]:
 
 
 def cmd_release(course: Course, args) -> None:
-    from hwtools.course.release import release_all
+    from hwtools.course import nbgrader_bridge
+    from hwtools.course.release import release_assignment
 
-    for path in release_all(course, _assignments(course, args.assignments)):
-        print(f"released {path.relative_to(course.root)}")
+    api = nbgrader_bridge.api(course.root)
+    for assignment in _assignments(course, args.assignments):  # (each said as it is done: a refusal stops the rest)
+        print(f"released {release_assignment(course, assignment, api).relative_to(course.root)}", flush=True)
 
 
 def _split_students(course: Course, args) -> None:
