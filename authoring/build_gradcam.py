@@ -27,8 +27,8 @@ import numpy as np
 import keras
 import tensorflow as tf
 
-from hwtools.assignments.gradcam import (HEATMAPS_FILE, LAST_CONV_LAYER, MODEL_FILE, load_mnist_tagged,
-                                         show_digits, show_overlays)
+from hwtools.assignments.gradcam import (HEATMAPS_FILE, LAST_CONV_LAYER, MODEL_FILE, functional_model,
+                                         load_mnist_tagged, show_digits, show_overlays)
 from hwtools.budget import budget
 from hwtools.checks import assert_close
 from hwtools.seeding import seed_everything
@@ -109,8 +109,10 @@ MaxPooling2D(2x2) -> Conv2D(128, 3x3, ReLU, same) -> MaxPooling2D(2x2) -> Flatte
 Dense(128, ReLU) -> Dense(10, softmax), on inputs of shape (28, 28, 1).
 
 Name the last convolutional layer `LAST_CONV_LAYER` (`"last_conv"`): Grad-CAM needs it.
-The next cell trains it (5 epochs, batch size 64 in the full budget) and saves it; the
-grader loads the saved model and measures its accuracy itself.
+`keras.Sequential` or the functional API, as you like: the next cell makes a Sequential
+model functional (`functional_model`, same layers and weights; section 3 says why), trains
+it (5 epochs, batch size 64 in the full budget) and saves it; the grader loads the saved
+model and measures its accuracy itself.
 """),
     solution_code("model", """
 def build_model():
@@ -133,7 +135,7 @@ def build_model():
     ### END SOLUTION
 """),
     locked_code("train", """
-model = build_model()
+model = functional_model(build_model())  # a Sequential model becomes functional: see section 3
 model.summary()
 history = model.fit(x_train_ready, y_train_ready, epochs=BUDGET["epochs"], batch_size=BUDGET["batch_size"],
                     validation_split=0.1, verbose=2)
@@ -168,10 +170,15 @@ in the Keras Grad-CAM example: for one image batch `img_array` of shape `(1, 28,
 The grader calls your function in a fresh process on **its own** functional model with
 known weights whose last Dense layer outputs scores (no softmax, as in the Keras example),
 on several images, for the predicted class and for other classes, and for other layer
-names. Differentiate the model's output as it is. Careful: in Keras 3,
-`keras.Model(model.inputs, [model.get_layer(name).output, model.output])` fails on a
-Sequential model; rebuilding the graph by calling the layers one by one on a new
-`keras.Input` works for both kinds.
+names. Differentiate the model's output as it is.
+
+The Keras example builds its gradient model with
+`keras.Model(model.inputs, [model.get_layer(name).output, model.output])`. That needs a
+functional model: Keras 3 gives a Sequential model no `model.output` ("The layer sequential
+has never been called and thus has no defined output"). The grader's model is functional,
+and the training cell above passes your model through `functional_model`, which returns the
+same layers and weights as a functional model, so the example's pattern works on both.
+Rebuilding the graph by calling the layers one by one on a new `keras.Input` works too.
 """),
     solution_code("gradcam", """
 def make_gradcam_heatmap(img_array, model, last_conv_layer_name, pred_index=None):

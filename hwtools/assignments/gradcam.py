@@ -105,6 +105,26 @@ def expected_training_steps(n_loader_train: int, settings=None) -> tuple[int, in
     return settings["epochs"] * per_epoch[0], settings["epochs"] * per_epoch[1]
 
 
+def functional_model(model, input_shape=(28, 28, 1)):
+    """The same model (its layers and weights, compiled the same way) as a functional Keras model.
+
+    Keras 3 gives a Sequential model no ``model.output``, so the Keras Grad-CAM example,
+    ``keras.Model(model.inputs, [model.get_layer(name).output, model.output])``, fails on one
+    with "The layer sequential has never been called and thus has no defined output". The
+    notebook's training cell passes the student's model through here, so the code students
+    paste from keras.io works on it; a functional model comes back as it is."""
+    import keras
+
+    if not isinstance(model, keras.Sequential):
+        return model
+    if not model.built:  # a Sequential model without keras.Input: built on the notebook's images
+        model.build((None, *input_shape))
+    functional = keras.Model(model.inputs, model.outputs[0], name=model.name)
+    if model.compiled:
+        functional.compile_from_config(model.get_compile_config())
+    return functional
+
+
 def show_digits(images, labels, count: int = 10):
     """The first ``count`` images in a row, each titled with its label."""
     import matplotlib.pyplot as plt

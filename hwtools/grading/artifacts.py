@@ -3,7 +3,6 @@ that is missing, unreadable or unsafe fails the check that needs it, with a mess
 (the kit's contract: hwtools.grading.kit)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from hwtools.checks import CheckFailure
@@ -26,13 +25,7 @@ class SavedArtifacts:
 
     def json(self, name: str) -> dict:
         """A JSON file holding one object (a dict), as its contract says."""
-        try:
-            data = json.loads(self.path(name).read_text())
-        except (ValueError, UnicodeDecodeError) as err:
-            raise CheckFailure(f"artifacts/{name} is not valid JSON: {err}") from None
-        if not isinstance(data, dict):
-            raise kit.ContractBroken(f"artifacts/{name}", "hold a JSON object ({...})", kit.describe(data))
-        return data
+        return kit.json_object(self.folder / name, f"artifacts/{name}", self.missing_hint)
 
     def arrays(self, name: str, keys: tuple) -> dict:
         """Named arrays of an .npz file (never pickles)."""

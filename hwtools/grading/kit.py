@@ -18,6 +18,7 @@ any other type is the grader's own (see ``hwtools.grading.hidden_suite``).
 """
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -224,3 +225,18 @@ def npz_arrays(path: Path, shown_as: str, keys: tuple, missing_hint: str) -> dic
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
         raise CheckFailure(f"{shown_as} cannot be read as a .npz of plain arrays: {type(err).__name__}: "
                            f"{err}"[:400]) from None
+
+
+def json_object(path: Path, shown_as: str, missing_hint: str) -> dict:
+    """A JSON file holding one object (a dict), as its contract says; a missing or broken file
+    is a CheckFailure saying which and why."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckFailure(f"{shown_as} is missing: {missing_hint}")
+    try:
+        data = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise CheckFailure(f"{shown_as} is not valid JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise ContractBroken(shown_as, "hold a JSON object ({...})", describe(data))
+    return data

@@ -138,6 +138,8 @@ def student_map(notebook, model_file, image, layer, class_index=None):
 
 
 def saved_model(submission_dir: Path):
+    if not (submission_dir / MODEL_FILE).is_file():
+        raise CheckFailure(f"{MODEL_FILE} was not saved by the notebook (did the training cell run?)")
     return kit.load_model(submission_dir / MODEL_FILE, MODEL_FILE,
                           "it was not saved by the notebook (did the training cell run?)")
 

@@ -5,7 +5,6 @@ against it, predicts every row with the saved model and the saved scaler statist
 measures AUC, sensitivity and the threshold rule with scikit-learn as the reference.
 Malignant (label 0) is the positive class throughout.
 """
-import json
 import math
 
 import numpy as np
@@ -42,13 +41,7 @@ def saved_arrays(submission_dir, name, keys):
 
 
 def saved_json(submission_dir, name) -> dict:
-    try:
-        data = json.loads(artifact(submission_dir, name).read_text())
-    except (ValueError, UnicodeDecodeError) as err:
-        raise CheckFailure(f"{shown(submission_dir, name)} is not valid JSON: {err}") from None
-    if not isinstance(data, dict):
-        raise kit.ContractBroken(shown(submission_dir, name), "hold a JSON object ({...})", kit.describe(data))
-    return data
+    return kit.json_object(medical.artifact_path(submission_dir, name), shown(submission_dir, name), MISSING_HINT)
 
 
 @pytest.fixture(scope="module")
