@@ -148,7 +148,7 @@ def main() -> None:
           f"the rounds): {statistics.median(standing_ratios):.2f}x (each: "
           f"{', '.join(f'{r:.2f}x' for r in standing_ratios)})")
 
-    one = {(r["assignment"], r["student"]): r for r in runs[min(runs)][1]}
+    one = {(r.assignment, r.student): r for r in runs[min(runs)][1]}
     print(f"\n2. overhead per submission ({min(runs)} worker(s), the last submission of each assignment: the warm "
           "server has started) over bare execution of the same notebook:")
     overheads, bares = [], []
@@ -156,9 +156,9 @@ def main() -> None:
         bare = bare_seconds(course, assignment, student, scratch)
         bares.append(bare)
         result = one[(assignment, student)]
-        overhead = result["seconds"] / bare - 1
+        overhead = result.seconds / bare - 1
         overheads.append(overhead)
-        timings = result.get("timings", {})
+        timings = result.timings
         print(f"   {assignment:16s} bare {bare:6.1f} s | hw {result['seconds']:6.1f} s (sandboxed nbgrader run "
               f"{timings.get('execute', float('nan')):.1f} s, hidden suite {timings.get('hidden', float('nan')):.1f} s, "
               f"not counted: waiting for the warm server's start {timings.get('server_wait', 0):.1f} s)"
@@ -174,7 +174,7 @@ def main() -> None:
     for workers, (elapsed, _) in sorted(runs.items()):
         rate = len(jobs) / elapsed
         print(f"   {workers} worker(s): {rate * 60:5.1f}/min, speed-up {rate / base:.2f}x")
-    mean = statistics.mean(r["seconds"] for r in one.values())
+    mean = statistics.mean(r.seconds for r in one.values())
     print(f"   mean worker time per submission {mean:.1f} s; a class of 200 students x {len(assignments)} "
           f"assignments ({200 * len(assignments)} submissions):")
     for slots in (cores, 16, 64):

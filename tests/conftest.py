@@ -115,7 +115,7 @@ def grade_class(tmp_path_factory, assignment: str, *, samples: bool = True, rele
         if samples:
             build_sample_class(course, [assignment])
         results = autograde(course, assignment, workers=2)
-    return course, {r["student"]: r for r in results}
+    return course, {r.student: r for r in results}
 
 
 def executed_copy(source: Path, notebook: str, target: Path) -> Path:

@@ -42,7 +42,7 @@ def test_missing_students_are_recorded_as_zero_only_when_asked(released):
                                   ["autograde", "--students", "bob_partial", "batchnorm"]])
 def test_either_argument_order_grades_the_one_assignment(released, argv, capsys):
     results = cli.cmd_autograde(released, cli.parser().parse_args(argv))
-    assert [(r["student"], r["assignment"]) for r in results] == [("bob_partial", "batchnorm")]
+    assert [(r.student, r.assignment) for r in results] == [("bob_partial", "batchnorm")]
 
 
 def test_a_student_recorded_by_mistake_can_be_removed(released, capsys):

@@ -21,18 +21,18 @@ def graded(tmp_path_factory):
 
 
 def test_every_submission_gets_the_expected_score(graded):
-    assert {s: r["score"] for s, r in graded.items()} == EXPECTED
-    assert all(r["max_score"] == AUTOGRADED + MANUAL for r in graded.values())
+    assert {s: r.score for s, r in graded.items()} == EXPECTED
+    assert all(r.max_score == AUTOGRADED + MANUAL for r in graded.values())
 
 
 def test_written_answers_wait_for_a_ta(graded):
-    assert graded["reference_solution"]["manual_pending"] == MANUAL
-    assert graded["alice_correct"]["manual_pending"] == MANUAL
+    assert graded["reference_solution"].manual_pending == MANUAL
+    assert graded["alice_correct"].manual_pending == MANUAL
 
 
 def test_zeros_come_with_reasons(graded):
-    assert "NotImplementedError" in graded["carol_stub"]["reason"]
-    assert "NotImplementedError" in graded["carol_stub"]["reason"]
-    dave_messages = " ".join(c["message"] for c in graded["dave_broken"]["checks"])
+    assert "NotImplementedError" in graded["carol_stub"].reason
+    assert "NotImplementedError" in graded["carol_stub"].reason
+    dave_messages = " ".join(c.message for c in graded["dave_broken"].checks)
     assert "RuntimeError: I will do this later" in dave_messages
     assert "ZeroDivisionError" in dave_messages

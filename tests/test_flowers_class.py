@@ -19,18 +19,18 @@ def graded(tmp_path_factory):
     submit_source_solution(course, ASSIGNMENT)
     submit_release(course, ASSIGNMENT)
     results = autograde(course, ASSIGNMENT, ["reference_solution", "untouched_release"], workers=2)
-    return course, {r["student"]: r for r in results}
+    return course, {r.student: r for r in results}
 
 
 def test_source_scores_full_and_release_zero(graded):
     _, results = graded
-    assert {s: r["score"] for s, r in results.items()} == {"reference_solution": AUTOGRADED, "untouched_release": 0.0}
-    assert all(r["max_score"] == AUTOGRADED + MANUAL for r in results.values())
-    assert results["reference_solution"]["manual_pending"] == MANUAL
+    assert {s: r.score for s, r in results.items()} == {"reference_solution": AUTOGRADED, "untouched_release": 0.0}
+    assert all(r.max_score == AUTOGRADED + MANUAL for r in results.values())
+    assert results["reference_solution"].manual_pending == MANUAL
 
 
 def test_the_untouched_release_is_told_why(graded):
     course, results = graded
-    assert "NotImplementedError" in results["untouched_release"]["reason"]
+    assert "NotImplementedError" in results["untouched_release"].reason
     feedback = (course.feedback / "untouched_release" / ASSIGNMENT / "flowers.html").read_text()
     assert "artifacts/model.keras is missing" in feedback

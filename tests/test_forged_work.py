@@ -227,10 +227,10 @@ def test_a_notebook_that_loads_a_shipped_model_gets_no_training_credit(course, m
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HW_CELL_TIMEOUT", "60")
         (result,) = autograde(course, ASSIGNMENT, students=["mallory"], workers=1)
-    removed = [flag for flag in result["flags"] if flag.startswith("removed before the run:")]
-    assert len(removed) == 1 and gradcam.MODEL_FILE in removed[0] and "artifacts/" in removed[0], result["flags"]
-    assert "removed before the run" in result["reason"]
-    failed = {c["id"]: c["message"] for c in result["checks"] if not c["passed"]}
+    removed = [flag for flag in result.flags if flag.startswith("removed before the run:")]
+    assert len(removed) == 1 and gradcam.MODEL_FILE in removed[0] and "artifacts/" in removed[0], result.flags
+    assert "removed before the run" in result.reason
+    failed = {c.id: c.message for c in result.checks if not c.passed}
     assert set(failed) == {"test_test_accuracy"}, failed
     assert failed["test_test_accuracy"].startswith(FLAGGED) and "not trained by this run" in failed["test_test_accuracy"]
-    assert result["score"] == 20.0 - 3.0  # the rest of the work is hers; the training is not
+    assert result.score == 20.0 - 3.0  # the rest of the work is hers; the training is not

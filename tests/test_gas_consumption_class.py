@@ -21,14 +21,14 @@ def feedback(course, student) -> str:
 
 def test_every_submission_gets_the_expected_score(graded):
     _, results = graded
-    assert {s: r["score"] for s, r in results.items()} == EXPECTED
-    assert all(r["max_score"] == 15 for r in results.values())
+    assert {s: r.score for s, r in results.items()} == EXPECTED
+    assert all(r.max_score == 15 for r in results.values())
 
 
 def test_the_untouched_release_scores_zero_for_the_fix_with_reasons(graded):
     course, results = graded
     for student in ("carol_stub",):
-        assert results[student]["status"] == "graded" and results[student]["reason"]
+        assert results[student].status == "graded" and results[student].reason
         text = feedback(course, student)
         assert "NotImplementedError" in text and "artifacts/model.keras is missing" in text
 
@@ -36,5 +36,5 @@ def test_the_untouched_release_scores_zero_for_the_fix_with_reasons(graded):
 def test_partial_and_broken_students_are_told_why(graded):
     course, results = graded
     assert "was not fitted on the 12264 training rows only" in feedback(course, "bob_partial")
-    assert results["dave_broken"]["status"] == "failed" and "kernel died" in results["dave_broken"]["reason"]
+    assert results["dave_broken"].status == "failed" and "kernel died" in results["dave_broken"].reason
     assert "Hidden tests hidden_windows: 3 / 3 points" in feedback(course, "dave_broken")

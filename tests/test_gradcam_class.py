@@ -26,18 +26,18 @@ def graded(graded_class):
 
 
 def test_every_submission_gets_the_expected_score(graded):
-    scores = {s: r["score"] for s, r in graded.items()}
-    assert scores == EXPECTED, {s: [c["id"] for c in r.get("checks", []) if not c["passed"]] for s, r in graded.items()}
-    assert all(r["max_score"] == AUTOGRADED + MANUAL for r in graded.values())
+    scores = {s: r.score for s, r in graded.items()}
+    assert scores == EXPECTED, {s: [c.id for c in r.checks if not c.passed] for s, r in graded.items()}
+    assert all(r.max_score == AUTOGRADED + MANUAL for r in graded.values())
 
 
 def test_written_analysis_waits_for_a_ta(graded):
-    assert graded["reference_solution"]["manual_pending"] == MANUAL
-    assert graded["alice_correct"]["manual_pending"] == MANUAL
+    assert graded["reference_solution"].manual_pending == MANUAL
+    assert graded["alice_correct"].manual_pending == MANUAL
 
 
 def failed(result) -> set:
-    return {c["id"] for c in result["checks"] if not c["passed"]}
+    return {c.id for c in result.checks if not c.passed}
 
 
 def test_points_are_lost_where_the_mistakes_are(graded):
@@ -45,14 +45,14 @@ def test_points_are_lost_where_the_mistakes_are(graded):
         "test_convolutions", "test_predicted_class_matches_reference", "test_given_class_matches_reference",
         "test_named_layer_is_used", "test_saved_heatmaps_are_gradcam_of_saved_model"}
     dave = graded["dave_broken"]
-    assert "gradcam_model.keras was not saved" in " ".join(c["message"] for c in dave["checks"])
-    assert {c["group"] for c in dave["checks"] if c["passed"]} == {"hidden_data", "hidden_gradcam"}
+    assert "gradcam_model.keras was not saved" in " ".join(c.message for c in dave.checks)
+    assert {c.group for c in dave.checks if c.passed} == {"hidden_data", "hidden_gradcam"}
 
 
 def test_zeros_come_with_reasons(graded):
     for student in ("carol_stub",):
-        assert "gradcam_model.keras was not saved" in graded[student]["reason"]
-        assert "NotImplementedError" in " ".join(c["message"] for c in graded[student]["checks"])
+        assert "gradcam_model.keras was not saved" in graded[student].reason
+        assert "NotImplementedError" in " ".join(c.message for c in graded[student].checks)
 
 
 def test_feedback_of_a_partly_wrong_submission_teaches(graded_class, repo):

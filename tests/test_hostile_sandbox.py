@@ -206,7 +206,7 @@ def hostile_class(tmp_path_factory, sibling_course):
         _notebook_with(course, "mallory_kill_parents", "import os, signal\nfor pid in (0, 1, os.getppid()):\n"
                                                        "    try:\n        os.kill(pid, signal.SIGKILL)\n"
                                                        "    except OSError:\n        pass")
-        results = {r["student"]: r for r in autograde(course, "batchnorm", workers=2)}
+        results = {r.student: r for r in autograde(course, "batchnorm", workers=2)}
         try:
             connected = server.accept()
         except OSError:
@@ -224,10 +224,10 @@ def test_a_notebook_kernel_is_contained(hostile_class):
 
 def test_killing_from_a_kernel_stops_nothing_but_itself(hostile_class):
     course, results, _ = hostile_class
-    assert results["reference_solution"]["score"] == 15.0  # (the two written answers wait for a TA)
+    assert results["reference_solution"].score == 15.0  # (the two written answers wait for a TA)
     for student in ("mallory_kill_all", "mallory_kill_parents"):  # their other files are still graded
-        assert results[student]["status"] == "failed" and results[student]["score"] == 15.0
-        assert "killed" in results[student]["reason"] or "died" in results[student]["reason"]
+        assert results[student].status == "failed" and results[student].score == 15.0
+        assert "killed" in results[student].reason or "died" in results[student].reason
         assert (course.feedback / student / "batchnorm").is_dir()
 
 
@@ -235,10 +235,12 @@ def test_without_a_sandbox_student_code_does_not_run(course, monkeypatch):
     """Where the machine cannot contain it, ``hw autograde`` refuses in one line, saying what is
     missing, and grades nothing; the TA may say the code is trusted."""
     from hwtools import cli
+    from hwtools.course.release import release_all
 
     sandbox.isolation_problem.cache_clear()
     monkeypatch.setattr(sandbox.isolation, "probe", lambda plan: "needs root (for the test)")
     monkeypatch.chdir(course.root)
+    release_all(course, ["batchnorm"])  # (else hw says so first)
     submit_source_solution(course, "batchnorm")
     try:
         with pytest.raises(SystemExit, match=r"^hw: cannot contain student code on this machine: needs root .*"
@@ -279,11 +281,11 @@ def test_a_notebook_that_fills_its_scratch_fails_alone(tmp_path_factory, monkeyp
     submit_source_solution(course, "batchnorm", "reference_solution")
     _notebook_with(course, "mallory_fills_disk", FILL)
     free_before = os.statvfs(sandbox.SCRATCH_ROOT).f_bavail * os.statvfs(sandbox.SCRATCH_ROOT).f_frsize
-    results = {r["student"]: r for r in autograde(course, "batchnorm", workers=2)}
-    assert results["reference_solution"]["score"] == 15.0
+    results = {r.student: r for r in autograde(course, "batchnorm", workers=2)}
+    assert results["reference_solution"].score == 15.0
     filler = results["mallory_fills_disk"]
-    assert filler["status"] == "failed" and "filled the 96 MB" in filler["reason"]
-    assert filler["score"] == 15.0  # its forward_batchnorm.py is still graded by the hidden suite
+    assert filler.status == "failed" and "filled the 96 MB" in filler.reason
+    assert filler.score == 15.0  # its forward_batchnorm.py is still graded by the hidden suite
     free_after = os.statvfs(sandbox.SCRATCH_ROOT).f_bavail * os.statvfs(sandbox.SCRATCH_ROOT).f_frsize
     assert free_after > free_before - (64 << 20)
     assert "grade-mallory_fills_disk-" not in open("/proc/self/mounts").read()

@@ -118,9 +118,9 @@ def hostile_class(tmp_path_factory):
     with contextlib.redirect_stdout(printed):
         results = autograde(course, ASSIGNMENT, workers=2)
         named = autograde(course, ASSIGNMENT, list(NOT_FOLDERS))
-    rows = {r["student"]: r for r in results}
+    rows = {r.student: r for r in results}
     assert len(rows) == len(results)
-    return course, rows, {r["student"]: r for r in named}, printed.getvalue()
+    return course, rows, {r.student: r for r in named}, printed.getvalue()
 
 
 def page(course, student: str) -> str:
@@ -132,8 +132,8 @@ def page(course, student: str) -> str:
 def test_the_reference_keeps_its_score(hostile_class):
     course, rows, _, _ = hostile_class
     result = rows["reference_solution"]
-    assert result["status"] == "graded" and result["score"] == HONEST, result["reason"]
-    assert result["max_score"] == MAX and result["manual_pending"] == 2 and not result["reason"]
+    assert result.status == "graded" and result.score == HONEST, result.reason
+    assert result.max_score == MAX and result.manual_pending == 2 and not result.reason
     page(course, "reference_solution")
 
 
@@ -141,15 +141,15 @@ def test_the_reference_keeps_its_score(hostile_class):
 def test_odd_but_harmless_ids_are_graded(hostile_class, student):
     course, rows, _, _ = hostile_class
     result = rows[student]
-    assert result["status"] == "graded" and result["score"] == HONEST, result
+    assert result.status == "graded" and result.score == HONEST, result
     page(course, student)
 
 
 def test_a_glob_id_is_refused_by_name_with_a_page(hostile_class):
     course, rows, _, printed = hostile_class
     result = rows[GLOB_ID]
-    assert result["status"] == "refused" and result["score"] == 0, result
-    assert GLOB_ID in result["reason"] and "pattern" in result["reason"] and "rename" in result["reason"]
+    assert result.status == "refused" and result.score == 0, result
+    assert GLOB_ID in result.reason and "pattern" in result.reason and "rename" in result.reason
     text = page(course, GLOB_ID)
     assert GLOB_ID in text and "pattern" in text and "refused" in text
     raw = (course.feedback / GLOB_ID / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
@@ -161,12 +161,12 @@ def test_a_glob_id_is_refused_by_name_with_a_page(hostile_class):
 def test_control_characters_and_stripped_spaces_are_refused_and_never_a_path(hostile_class):
     course, rows, _, printed = hostile_class
     control = rows[CONTROL_ID]
-    assert control["status"] == "refused" and control["score"] == 0
-    assert "control character" in control["reason"] and "\\x1b" in control["reason"] and "\x1b" not in control["reason"]
+    assert control.status == "refused" and control.score == 0
+    assert "control character" in control.reason and "\\x1b" in control.reason and "\x1b" not in control.reason
     assert "\x1b" not in printed and "\x07" not in printed
     assert len([line for line in printed.splitlines() if "\\x1b[2J\\x07id" in line]) == 1
     stripped = rows[STRIPPED_ID]
-    assert stripped["status"] == "refused" and "space" in stripped["reason"] and "'padded '" in stripped["reason"]
+    assert stripped.status == "refused" and "space" in stripped.reason and "'padded '" in stripped.reason
     for where in (course.feedback, course.autograded):  # never a path of the control characters
         names = {p.name for p in where.iterdir()} if where.is_dir() else set()
         assert CONTROL_ID not in names and not any("\x1b" in name for name in names)
@@ -180,8 +180,8 @@ def test_ids_that_are_no_folder_name_are_refused_by_name(hostile_class):
     for student, words in (("..", ("'..'", "not a folder name")), ("x/y", ("'x/y'", "path separator")),
                            ("", ("''", "empty"))):
         result = named[student]
-        assert result["status"] == "refused" and result["score"] == 0
-        assert all(word in result["reason"] for word in words), result["reason"]
+        assert result.status == "refused" and result.score == 0
+        assert all(word in result.reason for word in words), result.reason
     assert not (course.root / "x").exists() and not (course.feedback / "x").exists()
     assert not any((course.root.parent / name).exists() for name in ("feedback", "autograded", ASSIGNMENT))
     assert not (course.root / ASSIGNMENT).exists() and not (course.autograded / ASSIGNMENT).exists()
@@ -206,13 +206,13 @@ def test_tampered_metadata_is_named_and_the_rest_graded(hostile_class, student):
     course, rows, _, _ = hostile_class
     status, words = EXPECTED[student]
     result = rows[student]
-    assert result["status"] == status, result["reason"]
-    assert "traceback" not in result["reason"] and "corrupt" not in result["reason"], result["reason"]
-    assert all(word in result["reason"] for word in words), result["reason"]
+    assert result.status == status, result.reason
+    assert "traceback" not in result.reason and "corrupt" not in result.reason, result.reason
+    assert all(word in result.reason for word in words), result.reason
     text = page(course, student)
     assert all(word in text for word in words), text[:3000]
     if status == "graded":  # what was not tampered with keeps its points
-        assert result["score"] == HONEST, (result["reason"], result["grades"])
+        assert result.score == HONEST, (result.reason, result.grades)
 
 
 @pytest.mark.parametrize("student, words", [("no_notebook", ("no notebook was submitted",)),
@@ -220,7 +220,7 @@ def test_tampered_metadata_is_named_and_the_rest_graded(hostile_class, student):
 def test_a_submission_that_could_not_run_still_gets_a_page(hostile_class, student, words):
     course, rows, _, _ = hostile_class
     result = rows[student]
-    assert result["status"] == "failed" and all(word in result["reason"] for word in words), result
+    assert result.status == "failed" and all(word in result.reason for word in words), result
     text = page(course, student)
     assert all(word in text for word in words)
 
@@ -241,5 +241,5 @@ def test_a_lost_page_is_written_again_by_the_autograder_itself(hostile_class, ca
     lines = [line for line in capsys.readouterr().out.splitlines() if student in line]
     assert len(lines) == 1 and "autograder's own page" in lines[0], lines
     text = page(course, student)
-    assert rows[student]["reason"] in text and "hidden_train_forward" in text
-    assert f"{rows[student]['score']:g} / {MAX:g}" in text
+    assert rows[student].reason in text and "hidden_train_forward" in text
+    assert f"{rows[student].score:g} / {MAX:g}" in text

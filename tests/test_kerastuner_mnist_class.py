@@ -28,27 +28,27 @@ def graded(tmp_path_factory):
         build_submission(course, "bob_partial", ASSIGNMENT, course.sample_class / "bob_partial" / ASSIGNMENT,
                          course.submission_dir("bob_partial", ASSIGNMENT))
         results = autograde(course, ASSIGNMENT, STUDENTS, workers=2)
-    return {r["student"]: r for r in results}
+    return {r.student: r for r in results}
 
 
 def failed(result) -> set:
-    return {c["id"] for c in result["checks"] if not c["passed"]}
+    return {c.id for c in result.checks if not c.passed}
 
 
 def test_the_reference_scores_full_and_the_release_zero(graded):
-    assert graded["reference_solution"]["score"] == AUTOGRADED, failed(graded["reference_solution"])
-    assert graded["untouched_release"]["score"] == 0.0
-    assert all(r["max_score"] == AUTOGRADED + MANUAL for r in graded.values())
-    assert graded["reference_solution"]["manual_pending"] == MANUAL
+    assert graded["reference_solution"].score == AUTOGRADED, failed(graded["reference_solution"])
+    assert graded["untouched_release"].score == 0.0
+    assert all(r.max_score == AUTOGRADED + MANUAL for r in graded.values())
+    assert graded["reference_solution"].manual_pending == MANUAL
 
 
 def test_a_space_over_the_limits_loses_those_points(graded):
     bob = graded["bob_partial"]
     assert BOB_MUST_FAIL <= failed(bob)
-    assert bob["score"] <= AUTOGRADED - 2
+    assert bob.score <= AUTOGRADED - 2
 
 
 def test_zeros_come_with_reasons(graded):
-    messages = " ".join(c["message"] for c in graded["untouched_release"]["checks"])
+    messages = " ".join(c.message for c in graded["untouched_release"].checks)
     assert "NotImplementedError" in messages
     assert "kerastuner_best_model.keras was not saved" in messages

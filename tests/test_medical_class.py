@@ -20,14 +20,14 @@ def feedback_text(course, student) -> str:
 
 
 def failed_checks(result) -> set:
-    return {c["id"] for c in result["checks"] if not c["passed"]}
+    return {c.id for c in result.checks if not c.passed}
 
 
 def test_every_submission_gets_the_expected_score(graded):
     _, results = graded
-    assert {s: r["score"] for s, r in results.items()} == EXPECTED
-    assert all(r["max_score"] == 20 for r in results.values())
-    assert all(r["status"] == "graded" for r in results.values())
+    assert {s: r.score for s, r in results.items()} == EXPECTED
+    assert all(r.max_score == 20 for r in results.values())
+    assert all(r.status == "graded" for r in results.values())
 
 
 def test_the_partial_submission_loses_exactly_its_leaks(graded):
@@ -42,7 +42,7 @@ def test_the_partial_submission_loses_exactly_its_leaks(graded):
 def test_zero_and_crash_come_with_reasons(graded):
     course, results = graded
     for student in ("carol_stub",):
-        assert "NotImplementedError" in results[student]["reason"] or "missing" in results[student]["reason"]
+        assert "NotImplementedError" in results[student].reason or "missing" in results[student].reason
     assert failed_checks(results["dave_broken"]) >= {"test_test_auc", "test_split_is_stratified"}
     assert "artifacts/split.npz is missing" in feedback_text(course, "dave_broken")
 

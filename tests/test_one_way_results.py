@@ -6,6 +6,7 @@ is gone, and gets the same autograded/ files and gradebook scores.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -67,7 +68,7 @@ def graded_elsewhere(tmp_path_factory):
 
 def test_the_worker_deletes_its_scratch_before_returning(graded_elsewhere):
     _, _, result, made = graded_elsewhere
-    assert result["status"] == "graded", result["reason"]
+    assert result.status == "graded", result.reason
     assert made, "grade_submission made no scratch folder"
     assert not [path for path in made if os.path.lexists(path)], "the worker's scratch is left behind"
 
@@ -91,11 +92,11 @@ def test_a_driver_on_another_root_records_the_same_files_and_scores(graded_elsew
 
 def test_the_result_is_data_that_names_no_path(graded_elsewhere):
     _, _, result, made = graded_elsewhere
-    assert set(result["files"]) >= {f"{ASSIGNMENT}.ipynb", "notes.txt"}
-    assert all(isinstance(data, bytes) for data in result["files"].values())
-    texts = [json.dumps({k: v for k, v in result.items() if k != "files"})]
+    assert set(result.files) >= {f"{ASSIGNMENT}.ipynb", "notes.txt"}
+    assert all(isinstance(data, bytes) for data in result.files.values())
+    texts = [json.dumps({k: v for k, v in dataclasses.asdict(result).items() if k != "files"})]
     assert not [path for path in made if str(path) in texts[0]], "the result names the worker's scratch"
-    assert not result["flags"], result["flags"]
+    assert not result.flags, result.flags
 
 
 def test_direct_callers_still_get_the_cells_from_the_gradebook(graded_elsewhere, monkeypatch):
@@ -109,10 +110,11 @@ def test_direct_callers_still_get_the_cells_from_the_gradebook(graded_elsewhere,
     assert read == [gradebook_writer.assignment_cells(worker_course, ASSIGNMENT)] and read[0][ASSIGNMENT]
 
 
-def hostile_result(files: dict) -> dict:
-    return {"student": "mallory_names", "assignment": ASSIGNMENT, "status": "graded", "reason": "", "score": 0.0,
-            "max_score": 17.0, "manual_pending": 0, "fingerprint": "x", "seconds": 1.0, "hidden_status": "ok",
-            "checks": [], "grades": [], "flags": [], "files": files}
+def hostile_result(files: dict):
+    from hwtools.grading.results import SubmissionResult
+
+    return SubmissionResult("mallory_names", ASSIGNMENT, "graded", "", 0.0, 17.0, fingerprint="x", seconds=1.0,
+                            hidden_status="ok", files=files)
 
 
 def test_names_that_are_not_plain_are_never_written(graded_elsewhere, tmp_path):
@@ -134,7 +136,7 @@ def test_names_that_are_not_plain_are_never_written(graded_elsewhere, tmp_path):
     assert "hello" in written and "<script>" not in written  # sanitized as it is written
     assert not outside.exists() and not (tmp_path / "x").exists() and not (driver_course.root / "x").exists()
     assert len(left_out) == len(files) - 2 and all(line.startswith("left out of the autograded files") for line in left_out)
-    assert result["flags"] == left_out and "../x" in result["reason"] and "starts with a dot" in result["reason"]
+    assert result.flags == left_out and "../x" in result.reason and "starts with a dot" in result.reason
     assert "../x" in recorded_state(driver_course, ASSIGNMENT, "mallory_names")["reason"]
 
 
@@ -148,7 +150,8 @@ def test_a_link_where_autograded_goes_is_replaced_not_followed(graded_elsewhere,
     target.parent.mkdir(parents=True, exist_ok=True)
     os.symlink(elsewhere, target)
     with open_gradebook(driver_course) as gradebook:
-        record_result(driver_course, dict(hostile_result({"ok.txt": b"fine"}), student="mallory_link"), gradebook)
+        record_result(driver_course, dataclasses.replace(hostile_result({"ok.txt": b"fine"}), student="mallory_link"),
+                      gradebook)
     assert not target.is_symlink() and (target / "ok.txt").read_bytes() == b"fine"
     assert list(elsewhere.iterdir()) == []
 

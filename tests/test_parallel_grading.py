@@ -100,7 +100,7 @@ def test_a_separate_dask_scheduler_and_worker_give_the_same_scores(class_course,
         results += autograde(class_course, "batchnorm", ["bob_partial"], scheduler=str(scheduler_file))
         servers = _warm_servers_under(worker.pid)
     expected = {s: EXPECTED[s] for s in ("alice_correct", "bob_partial")}
-    assert {r["student"]: r["score"] for r in results} == expected
+    assert {r.student: r.score for r in results} == expected
     assert scores(class_course) == expected
     if isolation_problem(True, True) is None:  # one server, the command's, listening for its workers
         assert [(parent, len(argv)) for _, parent, argv in servers] == [(worker.pid, 7)], servers
@@ -120,9 +120,9 @@ def test_assignments_of_one_run_share_the_cluster_and_all_get_feedback(tmp_path,
     for assignment in ("batchnorm", "cnn_arithmetic"):
         submit_source_solution(course, assignment)
     results = autograde(course, ["cnn_arithmetic", "batchnorm"], workers=2)
-    assert [(r["assignment"], r["student"]) for r in results] == [("cnn_arithmetic", "reference_solution"),
+    assert [(r.assignment, r.student) for r in results] == [("cnn_arithmetic", "reference_solution"),
                                                                    ("batchnorm", "reference_solution")]
-    assert all(r["score"] == r["max_score"] - r["manual_pending"] > 0 for r in results), results
+    assert all(r.score == r.max_score - r.manual_pending > 0 for r in results), results
     out = capsys.readouterr().out
     assert "cnn_arithmetic, batchnorm: grading 2 submission(s)" in out
     assert re.search(r"graded 2 submission\(s\) in \d+ s \([\d.]+ per minute\), 0 not fully graded", out), out
@@ -134,7 +134,7 @@ def test_assignments_of_one_run_share_the_cluster_and_all_get_feedback(tmp_path,
             if "cnn_arithmetic" in page.parts}
     shutil.rmtree(course.feedback / "reference_solution" / "batchnorm")
     again = autograde(course, ["cnn_arithmetic", "batchnorm"], workers=2)
-    assert all(r.get("skipped") for r in again), again
+    assert all(r.skipped for r in again), again
     assert "Hidden tests" in (course.feedback / "reference_solution" / "batchnorm" / "batchnorm.html").read_text()
     assert kept and {page: page.stat().st_mtime_ns for page in kept} == kept
 

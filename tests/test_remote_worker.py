@@ -13,13 +13,11 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from conftest import copy_course
 from hwtools.course.autograde import autograde
@@ -130,7 +128,7 @@ def _wait_for_workers(client, count: int, worker, log: Path) -> None:
 
 def test_a_worker_that_sees_no_course_grades_like_a_local_cluster(tmp_path_factory):
     local = _class(tmp_path_factory.mktemp("local") / "course")
-    statuses = {r["student"]: r["status"] for r in autograde(local, ASSIGNMENT, workers=2)}
+    statuses = {r.student: r.status for r in autograde(local, ASSIGNMENT, workers=2)}
     expected = _outcome(local)
 
     course = _class(tmp_path_factory.mktemp("remote") / "course")
@@ -155,7 +153,7 @@ def test_a_worker_that_sees_no_course_grades_like_a_local_cluster(tmp_path_facto
             assert all(not view["sees"] for view in client.run(worker_view, secret_paths).values())
             results = autograde(course, ASSIGNMENT, scheduler=address)
             after = client.run(worker_view, secret_paths)
-        assert {r["student"]: r["status"] for r in results} == statuses
+        assert {r.student: r.status for r in results} == statuses
         got = _outcome(course)
         assert got["scores"] == expected["scores"]
         assert got["grades.csv"] == expected["grades.csv"]

@@ -13,6 +13,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output, new_raw_cell
 
+from hwtools.grading.results import SubmissionResult
 from hwtools.course.sanitize import SanitizeOutputs, csv_safe, sanitize_html, sanitize_markdown, terminal_safe
 
 # a 1x1 PNG, the plot a good student leaves
@@ -137,8 +138,8 @@ def test_csv_safe_neutralises_formulas_and_keeps_numbers():
     assert [csv_safe(v) for v in (-1.5, 3, "-2", "-2.5e3", "")] == [-1.5, 3, "-2", "-2.5e3", ""]
 
 
-HOSTILE_RESULT = {"student": "eve\x1b]0;pwned\x07", "assignment": "batchnorm", "status": "failed",
-                  "reason": "check said \x1b[2J\x1b]52;c;ZXZpbA==\x07", "score": 1.0, "max_score": 2.0}
+HOSTILE_RESULT = SubmissionResult("eve\x1b]0;pwned\x07", "batchnorm", "failed",
+                                  "check said \x1b[2J\x1b]52;c;ZXZpbA==\x07", score=1.0, max_score=2.0)
 
 
 def test_progress_and_summary_print_escapes_as_text(capsys):
@@ -167,10 +168,9 @@ def hostile_course(tmp_path_factory):
     answer.source = "My answer is **two**. <img src=x onerror=alert('ANSWER_ONERROR')>"
     notebook.cells += hostile_cells()
     with open_gradebook(course) as gradebook:
-        record_result(course, {"student": "eve", "assignment": "batchnorm", "status": "graded", "reason": "",
-                               "score": 0.0, "max_score": 17.0, "manual_pending": 2, "fingerprint": "x",
-                               "seconds": 1.0, "hidden_status": "ok", "checks": [], "grades": [],
-                               "files": {"batchnorm.ipynb": nbformat.writes(notebook).encode()}}, gradebook)
+        record_result(course, SubmissionResult("eve", "batchnorm", "graded", "", 0.0, 17.0, manual_pending=2,
+                                               fingerprint="x", seconds=1.0, hidden_status="ok",
+                                               files={"batchnorm.ipynb": nbformat.writes(notebook).encode()}), gradebook)
         # mallory's autograded notebook was never sanitized (an older grader recorded it): the
         # feedback page's own preprocessor must clean it
         gradebook.update_or_create_student("mallory")

@@ -56,23 +56,23 @@ def watched(course) -> dict:
         "config": hashlib.sha256((course.root / "nbgrader_config.py").read_bytes()).hexdigest()}
 
 
-def result_entries(result: dict) -> dict:
+def result_entries(result) -> dict:
     """The autograded files the result carries: name -> bytes."""
-    return result.get("files", {})
+    return result.files
 
 
 def hidden_score(result: dict) -> float:
-    return sum(g["auto_score"] or 0 for g in result["grades"] if g["name"].startswith("hidden_"))
+    return sum(g.auto_score or 0 for g in result.grades if g.name.startswith("hidden_"))
 
 
 def assert_capped(result: dict) -> None:
-    for grade in result["grades"]:
-        assert grade["auto_score"] is None or 0 <= grade["auto_score"] <= grade["max_score"], grade
-    assert result["score"] <= result["max_score"] == MAX
+    for grade in result.grades:
+        assert grade.auto_score is None or 0 <= grade.auto_score <= grade.max_score, grade
+    assert result.score <= result.max_score == MAX
 
 
 def flagged(result: dict, *words: str) -> bool:
-    text = " ".join(result.get("flags", [])) + " " + result["reason"]
+    text = " ".join(result.flags) + " " + result.reason
     return all(word in text for word in words)
 
 
@@ -183,11 +183,11 @@ def test_the_reference_keeps_its_score_beside_the_attackers(hostile_class):
     course, results, before, after = hostile_class
     for key in ("reference_before", "reference_after"):
         result = results[key]
-        assert result["status"] == "graded", result["reason"]
-        assert result["score"] == HONEST and hidden_score(result) == HONEST and result["manual_pending"] == 2
-        assert not result.get("flags"), result.get("flags")
-    assert [g["auto_score"] for g in results["reference_before"]["grades"]] == \
-        [g["auto_score"] for g in results["reference_after"]["grades"]]
+        assert result.status == "graded", result.reason
+        assert result.score == HONEST and hidden_score(result) == HONEST and result.manual_pending == 2
+        assert not result.flags, result.flags
+    assert [g.auto_score for g in results["reference_before"].grades] == \
+        [g.auto_score for g in results["reference_after"].grades]
     assert before == after, "an attacker changed the course"
     assert not Path("/tmp/hw-pwned-conftest").exists()
 
@@ -206,7 +206,7 @@ def test_links_planted_in_the_scratch_are_not_followed(hostile_class):
     assert f"{ASSIGNMENT}.ipynb" in entries
     solution = (course.source / ASSIGNMENT / "forward_batchnorm.py").read_bytes()
     assert all(data != solution for name, data in entries.items() if name != "forward_batchnorm.py")
-    assert result["score"] == HONEST, result["reason"]
+    assert result.score == HONEST, result.reason
     assert_capped(result)
     assert flagged(result, "leak.py", "symbolic link") and flagged(result, "weights.npy") \
         and flagged(result, "history.fifo") and flagged(result, "huge.bin")
@@ -215,15 +215,15 @@ def test_links_planted_in_the_scratch_are_not_followed(hostile_class):
 def test_scores_written_into_the_scratch_gradebook_are_ignored(hostile_class):
     result = hostile_class[1]["mallory_gradebook"]
     assert_capped(result)
-    assert result["score"] == HONEST and result["manual_pending"] == 2, result["grades"]
-    by_name = {g["name"]: g for g in result["grades"]}
-    assert by_name["answer_eps"]["auto_score"] is None and by_name["answer_eps"]["needs_manual_grade"]
-    assert by_name["public_batchnorm"]["auto_score"] == 0
+    assert result.score == HONEST and result.manual_pending == 2, result.grades
+    by_name = {g.name: g for g in result.grades}
+    assert by_name["answer_eps"].auto_score is None and by_name["answer_eps"].needs_manual_grade
+    assert by_name["public_batchnorm"].auto_score == 0
 
 
 def test_a_linked_submission_file_is_left_out_and_named(hostile_class):
     result = hostile_class[1]["mallory_borrow"]
-    assert hidden_score(result) == 0 and result["score"] == 0, result["checks"]
+    assert hidden_score(result) == 0 and result.score == 0, result.checks
     assert flagged(result, "forward_batchnorm.py is a symbolic link")
     assert flagged(result, "helpers.py") and flagged(result, "dangling.py")
     assert_capped(result)
@@ -231,8 +231,8 @@ def test_a_linked_submission_file_is_left_out_and_named(hostile_class):
 
 def test_a_pipe_in_the_submission_is_left_out_and_named(hostile_class):
     result = hostile_class[1]["mallory_fifo"]
-    assert result["status"] == "graded", result["reason"]
-    assert result["score"] == HONEST
+    assert result.status == "graded", result.reason
+    assert result.score == HONEST
     assert flagged(result, "data.fifo")
     assert "data.fifo" not in result_entries(result)
     assert_capped(result)

@@ -19,6 +19,7 @@ from hwtools.course import Course, shown_id, student_id_problem
 from hwtools.course.feedback import feedback_page, generate_feedback, write_own_feedback
 from hwtools.grading import task as task_data
 from hwtools.grading.grade import grade_task, grading_task
+from hwtools.grading.results import SubmissionResult
 from hwtools.grading.task import course_bundle, read_submission
 from hwtools.course.sanitize import terminal_safe
 
@@ -57,7 +58,7 @@ def pending_students(course: Course, assignment: str, students: list[str], force
         state = gradebook_writer.recorded_state(course, assignment, student)
         submission = read_submission(course, assignment, student)
         if not force and state and state.get("fingerprint") == task_data.fingerprint(submission, bundle_digest):
-            kept.append(dict(state, student=student, assignment=assignment, seconds=0.0, skipped=True))
+            kept.append(SubmissionResult.from_state(assignment, student, state, seconds=0.0, skipped=True))
         else:
             todo[student] = submission
     return todo, kept
@@ -78,30 +79,29 @@ def _require_release(course: Course, assignment: str) -> float:
             raise NotReleased(f"{assignment} is not in the gradebook yet: run `hw release {assignment}` first") from None
 
 
-def refuse(course: Course, assignment: str, student: str, reason: str, max_score: float) -> dict:
+def refuse(course: Course, assignment: str, student: str, reason: str, max_score: float) -> SubmissionResult:
     """A submission whose student id cannot be graded safely: one line here, a row in the
     results, and (where the id can name a folder) a feedback page saying why; never graded,
     never recorded in the gradebook."""
-    row = {"student": student, "assignment": assignment, "status": "refused", "reason": reason, "score": 0.0,
-           "max_score": max_score, "manual_pending": 0, "seconds": 0.0, "grades": []}
+    row = SubmissionResult(student, assignment, "refused", reason, 0.0, max_score)
     page = write_own_feedback(course, assignment, student, row)
     print(terminal_safe(f"{assignment}: refused {shown_id(student)}: {reason} ({page})"), flush=True)
     return row
 
 
-def _progress(done: int, failed: int, total: int, started: float, latest: dict) -> None:
+def _progress(done: int, failed: int, total: int, started: float, latest: SubmissionResult) -> None:
     remaining = total - done
     elapsed = time.monotonic() - started
     eta = elapsed / done * remaining if done else float("nan")
-    status = latest["status"] + (f" ({latest['reason']})" if latest.get("reason") else "")
-    score = f"{latest['score']:g}/{latest['max_score']:g} " if "score" in latest else ""
-    line = f"[{done}/{total}] {latest['student']} {latest['assignment']}: {score}{status}"
+    status = latest.status + (f" ({latest.reason})" if latest.reason else "")
+    score = f"{latest.score:g}/{latest.max_score:g} " if latest.status != "error" else ""
+    line = f"[{done}/{total}] {latest.student} {latest.assignment}: {score}{status}"
     print(f"{terminal_safe(line)} | done {done}, failed {failed}, remaining {remaining}, eta {eta:.0f} s", flush=True)
 
 
 def autograde(course: Course, assignments: str | list[str], students: list[str] | None = None, *,
               workers: int | None = None, scheduler: str | None = None, force: bool = False,
-              timeout_s: float = 1800) -> list[dict]:
+              timeout_s: float = 1800) -> list[SubmissionResult]:
     """Grade, record and give feedback; returns one summary row per submission. Several
     assignments share one cluster, so no worker idles while another assignment's tail runs."""
     assignments = [assignments] if isinstance(assignments, str) else list(assignments)
@@ -123,8 +123,8 @@ def autograde(course: Course, assignments: str | list[str], students: list[str] 
                 print(f"{assignment}: {len(kept)} submission(s) unchanged since graded, kept (--force regrades)")
             jobs.update({(assignment, student): submission for student, submission in todo.items()})
             results += kept
-        stale = [(r["assignment"], r["student"]) for r in results
-                 if r.get("skipped") and not _feedback_current(course, r["assignment"], r["student"])]
+        stale = [(r.assignment, r.student) for r in results
+                 if r.skipped and not _feedback_current(course, r.assignment, r.student)]
         if jobs:
             client = stack.enter_context(_cluster(min(workers or os.cpu_count() or 1, len(jobs)), scheduler))
             pages = stack.enter_context(FeedbackWriter(course))
@@ -134,10 +134,11 @@ def autograde(course: Course, assignments: str | list[str], students: list[str] 
         else:
             for assignment in assignments:
                 generate_feedback(course, assignment, [student for a, student in stale if a == assignment])
-    return sorted(results, key=lambda r: (assignments.index(r["assignment"]), r["student"]))
+    return sorted(results, key=lambda r: (assignments.index(r.assignment), r.student))
 
 
-def _grade_and_record(course, client, jobs: dict, bundles: dict, timeout_s, pages: "FeedbackWriter") -> list[dict]:
+def _grade_and_record(course, client, jobs: dict, bundles: dict, timeout_s,
+                      pages: "FeedbackWriter") -> list[SubmissionResult]:
     """Grade on the workers, record here one at a time, and write each recorded submission's
     feedback pages here at once (beside the grading still running). A task is sent everything
     it reads: its submission and the assignment's grade cells (read here once) with it, the
@@ -161,17 +162,17 @@ def _grade_and_record(course, client, jobs: dict, bundles: dict, timeout_s, page
             try:
                 result = future.result()
             except Exception as err:  # a grader crash is reported, never recorded as a score
-                result = {"student": student, "assignment": assignment, "status": "error",
-                          "reason": f"grader error: {type(err).__name__}: {err}"}
+                result = SubmissionResult(student, assignment, "error", f"grader error: {type(err).__name__}: {err}",
+                                          score=None, max_score=None)
             future.release()
-            if result["status"] in ("graded", "failed"):
+            if result.recorded:
                 gradebook_writer.record_result(course, result, gradebook)
-                result.pop("files", None)
+                result.files = {}
                 pages.submit(assignment, student)
             else:  # never recorded: its page says why, from this result
-                page = write_own_feedback(course, assignment, student, dict(result, grades=result.get("grades", [])))
+                page = write_own_feedback(course, assignment, student, result)
                 print(terminal_safe(f"feedback for {student} ({assignment}): {page}"), flush=True)
-            failed += result["status"] != "graded"
+            failed += result.status != "graded"
             results.append(result)
             _progress(len(results), failed, len(jobs), started, result)
     elapsed = time.monotonic() - started
@@ -231,15 +232,15 @@ def _feedback_current(course: Course, assignment: str, student: str) -> bool:
     return state.is_file() and bool(pages) and min(p.stat().st_mtime for p in pages) >= state.stat().st_mtime
 
 
-def summary_table(results: list[dict]) -> str:
+def summary_table(results: list[SubmissionResult]) -> str:
     """One line per submission for the terminal (what came from a submission made printable)."""
     rows = [("student", "assignment", "score", "time", "status", "reason")]
     for r in results:
-        score = f"{r['score']:g}/{r['max_score']:g}" if "score" in r else "-"
-        if r.get("manual_pending"):
-            score += f" ({r['manual_pending']:g} to grade by hand)"
-        rows.append((r["student"], r["assignment"], score, f"{r.get('seconds', 0):.1f}s",
-                     r["status"] + (" (kept)" if r.get("skipped") else ""), r.get("reason", "")[:90]))
+        score = f"{r.score:g}/{r.max_score:g}" if r.score is not None and r.max_score is not None else "-"
+        if r.manual_pending:
+            score += f" ({r.manual_pending:g} to grade by hand)"
+        rows.append((r.student, r.assignment, score, f"{r.seconds:.1f}s",
+                     r.status + (" (kept)" if r.skipped else ""), r.reason[:90]))
     rows = [tuple(terminal_safe(cell) for cell in row) for row in rows]
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)

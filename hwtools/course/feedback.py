@@ -10,6 +10,7 @@ from pathlib import Path
 from hwtools.course import gradebook_writer, nbgrader_bridge
 from hwtools.course import Course, id_usable_in_paths, shown_id, student_id_problem
 from hwtools.course.sanitize import terminal_safe
+from hwtools.grading.results import CellGrade, SubmissionResult
 
 
 def feedback_page(root: str, assignment: str, student: str) -> str:
@@ -26,10 +27,10 @@ def feedback_page(root: str, assignment: str, student: str) -> str:
     missing = [p for p in _feedback_paths(course, assignment, student) if not p.is_file()]
     if not error and not missing:
         return ""
-    state = gradebook_writer.recorded_state(course, assignment, student) or {}
-    row = {"student": student, "assignment": assignment, "status": state.get("status", "not graded"),
-           "reason": state.get("reason", ""), "score": state.get("score"), "max_score": state.get("max_score")}
-    written = write_own_feedback(course, assignment, student, row)
+    state = gradebook_writer.recorded_state(course, assignment, student)
+    row = SubmissionResult.from_state(assignment, student, state) if state else \
+        SubmissionResult(student, assignment, "not graded", score=None, max_score=None)
+    written = write_own_feedback(course, assignment, student, row, scores_from_gradebook=True)
     why = error or "nbgrader wrote no page for " + ", ".join(p.name for p in missing)
     return f"nbgrader could not write the feedback page ({why}); {written}"
 
@@ -45,7 +46,7 @@ def _feedback_paths(course: Course, assignment: str, student: str) -> list[Path]
     return [course.feedback / student / assignment / f"{name}.html" for name in names]
 
 
-def _cell_scores(course: Course, assignment: str, student: str, grades: list[dict] | None) -> dict:
+def _cell_scores(course: Course, assignment: str, student: str, grades: list[CellGrade] | None) -> dict:
     """notebook -> [(cell, score or None, max, needs manual grade)] for the page: the gradebook's
     (manual scores included) where the submission is recorded, else the result's, else the
     released cells unscored."""
@@ -65,22 +66,24 @@ def _cell_scores(course: Course, assignment: str, student: str, grades: list[dic
                         except MissingEntry:
                             pass
                     else:
-                        match = [g for g in grades if g.get("name") == cell.name and g.get("notebook") == notebook.name]
+                        match = [g for g in grades if g.name == cell.name and g.notebook == notebook.name]
                         if match:
-                            score, manual = match[0].get("auto_score"), bool(match[0].get("needs_manual_grade"))
+                            score, manual = match[0].auto_score, bool(match[0].needs_manual_grade)
                     rows.append((cell.name, score, float(cell.max_score), manual))
     except Exception:
         pass
     return cells
 
 
-def write_own_feedback(course: Course, assignment: str, student: str, row: dict) -> str:
+def write_own_feedback(course: Course, assignment: str, student: str, row: SubmissionResult,
+                       scores_from_gradebook: bool = False) -> str:
     """The autograder's own feedback page at nbgrader's path, for a submission nbgrader gives
     none (refused, never recorded, or nbgrader failed): the status, the reason and the score of
-    each grade cell, everything HTML-escaped. Returns a line saying where it was written."""
+    each grade cell (ROW's, or the gradebook's, manual scores included), everything
+    HTML-escaped. Returns a line saying where it was written."""
     if not id_usable_in_paths(student):
         return "no feedback page: the id cannot name a folder"
-    scores = _cell_scores(course, assignment, student, row.get("grades"))  # no grades in ROW: the gradebook's
+    scores = _cell_scores(course, assignment, student, None if scores_from_gradebook else row.grades)
     written = []
     for path in _feedback_paths(course, assignment, student):
         _write_page(path, _own_page(assignment, student, path.stem, row, scores.get(path.stem, [])))
@@ -88,11 +91,10 @@ def write_own_feedback(course: Course, assignment: str, student: str, row: dict)
     return "wrote the autograder's own page " + ", ".join(written)
 
 
-def _own_page(assignment: str, student: str, notebook: str, row: dict, cells: list) -> str:
+def _own_page(assignment: str, student: str, notebook: str, row: SubmissionResult, cells: list) -> str:
     e = html.escape
-    score = row.get("score")
-    total = f"{score:g} / {row['max_score']:g}" if isinstance(score, (int, float)) and \
-        isinstance(row.get("max_score"), (int, float)) else "-"
+    total = f"{row.score:g} / {row.max_score:g}" if isinstance(row.score, (int, float)) and \
+        isinstance(row.max_score, (int, float)) else "-"
     lines = []
     for name, cell_score, maximum, manual in cells:
         shown = "to be graded by hand" if manual else ("not graded" if cell_score is None else f"{cell_score:g}")
@@ -103,8 +105,8 @@ def _own_page(assignment: str, student: str, notebook: str, row: dict, cells: li
             "</head><body>"
             f"<h1>Feedback: {e(assignment)} / {e(notebook)}</h1>"
             f"<p>Student: {e(student)}</p>"
-            f"<p>Status: {e(str(row.get('status', '')))}; score: {e(total)}</p>"
-            f"<p><strong>Autograder:</strong> {e(row.get('reason') or 'no reason recorded')}</p>"
+            f"<p>Status: {e(row.status)}; score: {e(total)}</p>"
+            f"<p><strong>Autograder:</strong> {e(row.reason or 'no reason recorded')}</p>"
             f"{table}</body></html>\n")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hwtools.course import nbgrader_bridge
 from hwtools.course import Course, student_id_problem
+from hwtools.grading.results import SubmissionResult
 from hwtools.sandbox.untrusted_files import fresh_folder
 
 MB = 1024 * 1024
@@ -107,19 +108,19 @@ def _write_files(folder: Path, files: dict[str, bytes]) -> None:
         os.close(folder_fd)
 
 
-def record_result(course: Course, result: dict, gradebook) -> list[str]:
-    """Write one result (from ``grade.grade_submission``) into the gradebook and autograded/,
-    from the result alone (no worker's path is read). A file the result cannot put there (a
-    name that is not plain, over a cap) is left out; the lines saying so are added to the
-    result's flags and reason, recorded, and returned."""
-    assignment, student = result["assignment"], result["student"]
+def record_result(course: Course, result: SubmissionResult, gradebook) -> list[str]:
+    """Write one result (from ``grade.grade_task``) into the gradebook and autograded/, from
+    the result alone (no worker's path is read). A file the result cannot put there (a name
+    that is not plain, over a cap) is left out; the lines saying so are added to the result's
+    flags and reason, recorded, and returned."""
+    assignment, student = result.assignment, result.student
     problem = student_id_problem(student)
     if problem:  # never a path made of it (hw autograde refuses such an id before grading)
         raise ValueError(f"not recorded: {problem}")
-    files, left_out = kept_files(result.get("files"))
+    files, left_out = kept_files(result.files)
     if left_out:
-        result["flags"] = [*result.get("flags", []), *left_out]
-        result["reason"] = "; ".join(filter(None, [result.get("reason", ""), *left_out]))
+        result.flags = [*result.flags, *left_out]
+        result.reason = "; ".join(filter(None, [result.reason, *left_out]))
     _write_files(fresh_folder(course.autograded_dir(student, assignment)), files)
 
     gradebook.update_or_create_student(student)
@@ -128,14 +129,12 @@ def record_result(course: Course, result: dict, gradebook) -> list[str]:
     if timestamp is not None:
         kwargs["timestamp"] = timestamp
     gradebook.update_or_create_submission(assignment, student, **kwargs)
-    for row in result["grades"]:
-        grade = gradebook.find_grade(row["name"], row["notebook"], assignment, student)
-        grade.auto_score = row["auto_score"]
-        grade.needs_manual_grade = bool(row["needs_manual_grade"]) and grade.manual_score is None
+    for row in result.grades:
+        grade = gradebook.find_grade(row.name, row.notebook, assignment, student)
+        grade.auto_score = row.auto_score
+        grade.needs_manual_grade = bool(row.needs_manual_grade) and grade.manual_score is None
     gradebook.db.commit()
-    state = {k: result[k] for k in ("status", "reason", "score", "max_score", "manual_pending", "fingerprint", "seconds",
-                                    "hidden_status", "checks")}
-    state["recorded_at"] = datetime.now().isoformat(timespec="seconds")
+    state = dict(result.state(), recorded_at=datetime.now().isoformat(timespec="seconds"))
     state_path(course, assignment, student).write_text(json.dumps(state, indent=1))
     return left_out
 

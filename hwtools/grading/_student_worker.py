@@ -76,9 +76,9 @@ def main() -> None:
         else:
             module, problems = _load_file(target), []
     except BaseException as err:
-        reply({"ok": False, "kind": "import", "message": _short_traceback(err, target.name)})
+        reply({"ok": False, "message": _short_traceback(err, target.name)})
         return
-    reply({"ok": True, "kind": "ready", "problems": problems})
+    reply({"ok": True, "problems": problems})
 
     for line in sys.stdin:
         request = json.loads(line)
@@ -99,7 +99,7 @@ def main() -> None:
                    "args_after": [wire.encode(a) for a in args],
                    "kwargs_after": {k: wire.encode(v) for k, v in kwargs.items()}})
         except BaseException as err:
-            reply({"ok": False, "kind": "exception", "type": type(err).__name__,
+            reply({"ok": False, "type": type(err).__name__,
                    "mro": [c.__name__ for c in type(err).__mro__],
                    "message": _short_traceback(err, target.name)})
 

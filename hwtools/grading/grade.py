@@ -45,15 +45,14 @@ from hwtools.checks import FLAGGED
 from hwtools.course import Course
 from hwtools.grading import task as task_data
 from hwtools.grading.execute_submission import GRADEBOOK, prepare_scratch_course, remove_produced_files
+from hwtools.grading.results import CellGrade, CheckResult, SubmissionResult
 from hwtools.grading.task import CourseBundle, GradingTask, course_bundle, read_submission, unpacked
-from hwtools.sandbox.untrusted_files import copy_regular_tree, fresh_folder, read_regular, regular_entry, walk_regular
+from hwtools.sandbox.untrusted_files import copy_regular_tree, fresh_folder, read_regular, regular_entry
 
 HIDDEN_PREFIX = "hidden_"
 GRADER_PROCESS_ENDED = "the grading process ended with code"
 DISK_FULL_MESSAGE = "the notebook filled the {} MB its run may write (HW_SCRATCH_MB)"
 FAILURE_CELL_ID = "hw-autograder-note"
-PROCESS_LIMIT_MESSAGE = ("the notebook tried to run more than {} processes and threads at once (a fork bomb, or "
-                         "processes started in a loop) and was stopped")
 EXECUTION_JSON_BYTES = 1024 * 1024
 NOTEBOOK_BYTES = gradebook_writer.RESULT_NOTEBOOK_BYTES
 LOG_TAIL_CHARS = 3000
@@ -122,7 +121,7 @@ def explain_failure(execution: dict, submitted: Path) -> str:
     if problem:
         return problem
     if execution.get("process_limit_hit"):
-        return PROCESS_LIMIT_MESSAGE.format(sandbox.Limits().max_tasks)
+        return sandbox.process_limit_message("the notebook")
     if "DeadKernelError" in text or "Kernel died" in text or "kernel died" in text:
         return ("the notebook's kernel died while running (os._exit, a crash, or the memory limit); "
                 "nothing after that point could run")
@@ -170,9 +169,7 @@ def _checked_execution(raw: bytes) -> dict:
     if not isinstance(data, dict):
         return {"success": False, "error": "the grading process left an unreadable execution.json", "log": ""}
     text = {key: data.get(key) if isinstance(data.get(key), str) else "" for key in ("log", "error")}
-    phases = data.get("phases") if isinstance(data.get("phases"), dict) else {}
-    return {"success": data.get("success") is True, "log": text["log"][-6000:], "error": text["error"][-3000:],
-            "phases": {k: v for k, v in phases.items() if isinstance(k, str) and isinstance(v, (int, float))}}
+    return {"success": data.get("success") is True, "log": text["log"][-6000:], "error": text["error"][-3000:]}
 
 
 def _run_execution(course: Course, assignment: str, student: str, scratch: Path, box: Path, intake: Path,
@@ -359,7 +356,7 @@ def _execute_and_collect(course: Course, task: GradingTask, scratch: Path, box: 
 
 
 def grade_submission(root: str, assignment: str, student: str, timeout_s: float = 1800,
-                     cells: dict | None = None) -> dict:
+                     cells: dict | None = None) -> SubmissionResult:
     """Grade one submission of the course at ROOT here, as ``hw autograde`` has a worker do it
     (``grading_task`` in this process, then ``grade_task``). CELLS: the assignment's grade cells
     (``gradebook_writer.assignment_cells``), read from the course's gradebook when None."""
@@ -377,10 +374,10 @@ def grading_task(course: Course, assignment: str, student: str, bundle_digest: s
                        task_data.fingerprint(submission, bundle_digest), timeout_s)
 
 
-def grade_task(task: GradingTask, bundle: CourseBundle) -> dict:
+def grade_task(task: GradingTask, bundle: CourseBundle) -> SubmissionResult:
     """Grade one submission from what the driver sent (in a worker, on any machine: nothing of
-    the course's folder is read); returns plain data, its autograded files included, and leaves
-    no scratch behind."""
+    the course's folder is read); returns its result (plain data, its autograded files included)
+    and leaves no scratch behind."""
     course = unpacked(bundle)
     scratch = sandbox.make_scratch(f"grade-{task.student}-")
     try:
@@ -407,7 +404,7 @@ def _notebook_changes(course: Course, assignment: str, intake: Path) -> list[str
     return changes
 
 
-def _grade(course: Course, task: GradingTask, scratch: Path) -> dict:
+def _grade(course: Course, task: GradingTask, scratch: Path) -> SubmissionResult:
     assignment, student, cells, timeout_s = task.assignment, task.student, task.cells, task.timeout_s
     started, waited = time.monotonic(), warm.waited()
     sandbox.warm_up()  # its imports overlap with preparing the scratch course
@@ -419,7 +416,7 @@ def _grade(course: Course, task: GradingTask, scratch: Path) -> dict:
         sandbox.free_scratch(box)
     executed_at = time.monotonic()
     failure = None if execution["success"] else explain_failure(execution, intake)
-    warning = PROCESS_LIMIT_MESSAGE.format(sandbox.Limits().max_tasks) \
+    warning = sandbox.process_limit_message("the notebook") \
         if execution["success"] and execution.get("process_limit_hit") else None
     if failure:
         note = (f"{failure}. Parts that needed the notebook to run score zero; hidden tests of your other files "
@@ -462,8 +459,7 @@ def _grade(course: Course, task: GradingTask, scratch: Path) -> dict:
                 score, manual = None, True  # the notebook could not run, but a TA can read its answers
             else:
                 score, manual = 0.0, False
-            grades.append({"notebook": notebook, "name": name, "auto_score": score,
-                           "needs_manual_grade": manual, "max_score": cell["max_score"]})
+            grades.append(CellGrade(notebook, name, score, manual, cell["max_score"]))
 
     if flags:
         flagged = "; ".join(flags)
@@ -480,15 +476,13 @@ def _grade(course: Course, task: GradingTask, scratch: Path) -> dict:
     notebooks, left_out = gradebook_writer.kept_files(notebooks)
     flags += left_out
 
-    score = sum(g["auto_score"] or 0 for g in grades)
-    manual_max = sum(g["max_score"] for g in grades if g["needs_manual_grade"])
+    score = sum(g.auto_score or 0 for g in grades)
     reason = failure or warning or _zero_reason(score, hidden["checks"])
     if flags:
         reason = "; ".join([reason, *flags]) if reason else "; ".join(flags)
-    return {"student": student, "assignment": assignment, "status": "failed" if failure else "graded",
-            "reason": reason, "score": score,
-            "max_score": sum(g["max_score"] for g in grades), "manual_pending": manual_max,
-            "grades": grades, "checks": hidden["checks"], "hidden_status": hidden["status"],
-            "fingerprint": task.fingerprint,
-            "seconds": round(time.monotonic() - started - server_wait, 1), "timings": timings,
-            "files": {**notebooks, **files}, "flags": flags}
+    return SubmissionResult(
+        student, assignment, "failed" if failure else "graded", reason, score,
+        max_score=sum(g.max_score for g in grades), manual_pending=sum(g.max_score for g in grades if g.needs_manual_grade),
+        grades=grades, checks=[CheckResult.from_dict(c) for c in hidden["checks"]], hidden_status=hidden["status"],
+        fingerprint=task.fingerprint, seconds=round(time.monotonic() - started - server_wait, 1), timings=timings,
+        files={**notebooks, **files}, flags=flags)

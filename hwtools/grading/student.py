@@ -119,8 +119,7 @@ class StudentModule:
 
     # protocol --------------------------------------------------------------------------
     def _bomb_message(self, doing: str) -> str:
-        return (f"your code tried to run more than {self.limits.max_tasks} processes and threads at once while "
-                f"{doing} (a fork bomb?) and was stopped")
+        return sandbox.process_limit_message("your code", self.limits.max_tasks, while_doing=doing)
 
     def _receive(self, timeout_s: float, doing: str) -> dict:
         deadline = time.monotonic() + timeout_s

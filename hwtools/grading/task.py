@@ -37,6 +37,23 @@ class CourseBundle:
     archive: bytes  # an uncompressed tar of paths relative to the course root
 
 
+def tree_files(root: Path, base: Path) -> list[tuple[str, Path]]:
+    """(path relative to ROOT, file) for the files under BASE (trusted course files: not
+    caches), in sorted order."""
+    if not base.is_dir():
+        return []
+    return [(str(p.relative_to(root)), p) for p in sorted(base.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts]
+
+
+def files_digest(files: list[tuple[str, Path]]) -> str:
+    """SHA-256 of (relative name, bytes) pairs: the name of a version of the course's files."""
+    digest = hashlib.sha256()
+    for relative, path in files:
+        digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def _course_files(course: Course, assignment: str) -> list[tuple[str, Path]]:
     """(path relative to the course root, file) for everything grading reads of the course."""
     files = [(name, course.root / name) for name in CONFIG_FILES if (course.root / name).is_file()]
@@ -44,23 +61,20 @@ def _course_files(course: Course, assignment: str) -> list[tuple[str, Path]]:
     if (suites / "pytest.ini").is_file():
         files.append((str((suites / "pytest.ini").relative_to(course.root)), suites / "pytest.ini"))
     for base in (course.source / assignment, course.release / assignment, suites / assignment):
-        if base.is_dir():
-            files += [(str(p.relative_to(course.root)), p) for p in sorted(base.rglob("*"))
-                      if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts]
+        files += tree_files(course.root, base)
     return files
 
 
 def course_bundle(course: Course, assignment: str) -> CourseBundle:
     """The bundle of ASSIGNMENT, read from the course now (in the driver)."""
-    digest, buffer = hashlib.sha256(), io.BytesIO()
+    files, buffer = _course_files(course, assignment), io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
-        for relative, path in _course_files(course, assignment):
+        for relative, path in files:
             data = path.read_bytes()
-            digest.update(relative.encode() + b"\0" + data + b"\0")
             info = tarfile.TarInfo(relative)
             info.size, info.mode, info.mtime = len(data), 0o644, 0
             archive.addfile(info, io.BytesIO(data))
-    return CourseBundle(assignment, digest.hexdigest(), buffer.getvalue())
+    return CourseBundle(assignment, files_digest(files), buffer.getvalue())
 
 
 def bundle_root() -> Path:

@@ -354,6 +354,15 @@ def popen(argv: list[str], *, cwd: Path, limits: Limits, env: dict, writable: Pa
     return process
 
 
+def process_limit_message(subject: str, limit: int | None = None, while_doing: str = "") -> str:
+    """The sentence for a process tree stopped at its process limit (a fork bomb), said of
+    SUBJECT ("the notebook", "your code") in the feedback."""
+    limit = Limits().max_tasks if limit is None else limit
+    doing = f" while {while_doing}" if while_doing else ""
+    return (f"{subject} tried to run more than {limit} processes and threads at once{doing} (a fork bomb, or "
+            "processes started in a loop) and was stopped")
+
+
 def hit_process_limit(process: subprocess.Popen) -> bool:
     """Whether the process tree tried to run more processes/threads than its limit (a fork bomb)."""
     group = getattr(process, "hw_group", None)

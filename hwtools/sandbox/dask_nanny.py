@@ -1,6 +1,6 @@
 """``dask worker SCHEDULER --nworkers N --nthreads 1 --preload-nanny hwtools.sandbox.dask_nanny``: the
 worker processes that one ``dask worker`` command starts on a machine share one warm server
-(``hwtools.sandbox.warm``), as a LocalCluster's do: one set of imports (~6 s) and ~0.9 GB per machine
+(``hwtools.sandbox.warm``), as a LocalCluster's do: one set of imports (about 6 s) and ~0.9 GB per machine
 instead of per worker process. The nannies run in that command's process, which starts the
 server before they start their workers; the workers inherit its address. Only with file-system
 isolation, which hides the server's socket from every sandbox (else each worker starts its own,

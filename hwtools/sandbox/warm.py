@@ -1,6 +1,6 @@
 """Warm processes, the grader's side (the server is ``hwtools.sandbox._warm_server``): a fork server
 per grading process imports the heavy libraries once (TensorFlow, Keras, torch, pytest,
-nbgrader: ~8 s here) and forks a fresh child for every
+nbgrader: about 6 s on the 2-core machine of benchmarks/RESULTS.md) and forks a fresh child for every
 sandboxed nbgrader run, student worker and hidden suite. Each of those used to start a new
 interpreter and pay the imports again, two or three times per submission.
 
