@@ -131,3 +131,16 @@ def test_before_any_grading_hw_says_what_to_run_and_writes_nothing(course):
         assert done.returncode == 1 and message in done.stderr, (args, done.stderr)
     assert not list(course.root.glob("grades*.csv")) and not (course.root / "reports").exists()
     assert not course.feedback.exists()
+
+
+def test_the_autograde_summary_shows_the_gradebook_after_manual_grading(graded):
+    """`hw autograde --force` after a TA graded the written answers prints the gradebook's
+    score (16.5/17), not the autograded part with the answers still 'to grade by hand'."""
+    course = graded
+    grade_by_hand(course, "alice_correct", {"answer_eps": 1.0, "answer_batch_of_one": 0.5})
+    out = hw(course, "autograde", "batchnorm", "--students", "alice_correct", "--force", "--workers", "1").stdout
+    line = next(line for line in out.splitlines() if line.startswith("alice_correct "))
+    assert "16.5/17" in line and "to grade by hand" not in line, out[-2000:]
+    kept = hw(course, "autograde", "batchnorm", "--students", "alice_correct", "--workers", "1").stdout
+    line = next(line for line in kept.splitlines() if line.startswith("alice_correct "))
+    assert "16.5/17" in line and "(kept)" in line, kept[-2000:]

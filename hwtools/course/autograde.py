@@ -134,7 +134,21 @@ def autograde(course: Course, assignments: str | list[str], students: list[str] 
         else:
             for assignment in assignments:
                 generate_feedback(course, assignment, [student for a, student in stale if a == assignment])
+    _scores_from_gradebook(course, results)
     return sorted(results, key=lambda r: (assignments.index(r.assignment), r.student))
+
+
+def _scores_from_gradebook(course: Course, results: list[SubmissionResult]) -> None:
+    """Each recorded result's score as the gradebook has it, a TA's manual points included, and
+    the points still to grade by hand (what `hw export` and `hw report` show)."""
+    from hwtools.course.export import gradebook_scores
+
+    for assignment in dict.fromkeys(r.assignment for r in results):
+        rows = [r for r in results if r.assignment == assignment and r.recorded]
+        recorded = gradebook_scores(course, assignment, [r.student for r in rows]) if rows else {}
+        for row in rows:
+            if row.student in recorded:
+                row.score, row.max_score, row.manual_pending = recorded[row.student]
 
 
 def _grade_and_record(course, client, jobs: dict, bundles: dict, timeout_s,
