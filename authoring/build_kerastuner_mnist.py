@@ -35,6 +35,11 @@ The seed's limits on the search space (the grader enforces them on every model y
   retrains the best for up to 15 epochs (an hour or more on a CPU; target: at least 99.3 %
   test accuracy); the autograder re-runs this notebook with fewer samples, trials and epochs
   and thresholds calibrated for them. Do not rename the saved files.
+* **Hand in** `kerastuner_mnist.ipynb` and `kerastuner_chosen_hyperparameters.json`, which
+  your full run writes: the best hyperparameters your own search found. The autograder's
+  short search (2-3 trials of one epoch) cannot tell a good space from a lucky draw, so its run
+  retrains **your** recorded choice, and the accuracy graded is that model's. Without the
+  file it retrains whatever its short search found.
 * Seeds are fixed (`seed_everything`, the tuner's `seed`): a re-run gives the same numbers.
 """),
     markdown("## 1. Questions (written, graded by a TA)\n\n**(a)** What is KerasTuner, and what does it automate?"),
@@ -105,10 +110,11 @@ import keras_tuner
 import matplotlib.pyplot as plt
 import numpy as np
 
-from hwtools.assignments.kerastuner_mnist import (BEST_HYPERPARAMETERS_FILE, BEST_MODEL_FILE, LIMITS,
-                                                  TUNER_DIRECTORY, TUNER_PROJECT, describe_hypermodel,
-                                                  load_mnist_tagged, plot_trials, save_best_hyperparameters,
-                                                  trials_table)
+from hwtools.assignments.kerastuner_mnist import (BEST_HYPERPARAMETERS_FILE, BEST_MODEL_FILE,
+                                                  CHOSEN_HYPERPARAMETERS_FILE, LIMITS, TUNER_DIRECTORY,
+                                                  TUNER_PROJECT, describe_hypermodel, fixed_hyperparameters,
+                                                  hyperparameters_to_retrain, load_mnist_tagged, plot_trials,
+                                                  record_full_search, save_best_hyperparameters, trials_table)
 from hwtools.budget import budget
 from hwtools.seeding import seed_everything
 
@@ -282,9 +288,16 @@ The next cell rebuilds the best hyperparameters' model, retrains it with early s
 the validation set, evaluates it **once** on the test set and saves it with its
 hyperparameters. The grader loads the saved model, checks that it is your hypermodel at those
 values and measures its accuracy on a test split it chooses.
+
+In the full budget it also records this search's choice in `kerastuner_chosen_hyperparameters.json`:
+hand that file in. The autograder's run searches too (its trials are graded), but it retrains
+the choice your full search recorded, not the winner of its own 2-3 one-epoch trials.
 """),
     locked_code("retrain", """
-best_model = build_model(best_hp)
+record_full_search(best_hp.values, table)  # HW_MODE=full only: hand in CHOSEN_HYPERPARAMETERS_FILE
+retrain_values, chosen_by = hyperparameters_to_retrain(best_hp.values)
+print(f"retraining {retrain_values}: {chosen_by}")
+best_model = build_model(fixed_hyperparameters(retrain_values))
 best_model.fit(x_fit, y_fit, validation_data=(x_val, y_val), epochs=BUDGET["final_epochs"],
                batch_size=BUDGET["batch_size"],
                callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)],

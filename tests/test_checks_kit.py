@@ -135,3 +135,20 @@ def test_a_model_that_cannot_take_the_graders_inputs_is_the_students(tmp_path):
                                   budget_note="ci", n_classes=3)
     assert 0.0 <= accuracy <= 1.0
 
+
+
+def test_batchnorm_statistics_become_the_population_ones_on_a_copy():
+    """A BatchNormalization layer trained for few steps keeps most of its start (mean 0,
+    variance 1) in its moving statistics; the copy measured uses the images' own."""
+    import keras
+
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.BatchNormalization(name="bn")(inputs)))
+    images = np.random.default_rng(0).normal(5.0, 0.05, size=(600, 3)).astype("float32")
+    copy, count = kit.with_population_batchnorm(model, images, batch_size=128)
+    assert count == 1
+    np.testing.assert_allclose(copy.get_layer("bn").moving_mean.numpy(), images.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(copy.get_layer("bn").moving_variance.numpy(), images.var(axis=0), rtol=1e-3)
+    assert np.allclose(model.get_layer("bn").moving_variance.numpy(), 1.0), "the model given is left as it is"
+    plain = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    assert kit.with_population_batchnorm(plain, images) == (plain, 0)

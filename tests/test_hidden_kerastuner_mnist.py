@@ -232,7 +232,8 @@ def test_an_undertrained_model_fails_the_accuracy_check(hidden, searched):
     model = keras.saving.load_model(searched / hidden.BEST_MODEL_FILE, safe_mode=True)
     for layer in model.layers:
         layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
-    assert failed_checks(hidden, ["test_best_model_accuracy"], best_model=model) == {"test_best_model_accuracy"}
+    assert failed_checks(hidden, ["test_best_model_accuracy"], best_model=model, submission_dir=searched) == {
+        "test_best_model_accuracy"}
 
 
 def test_a_missing_model_fails_with_a_message(hidden, tmp_path):

@@ -1,6 +1,6 @@
 """KerasTuner MNIST CNN (seed 000, Q1): the budget per mode, the seed's limits on the search
 space, and helpers the notebook uses (data, a plain-data description of a hypermodel, the
-trials table and plot).
+trials table and plot, the record of the full search's choice).
 
 Thresholds: see the calibration comments beside them. The grader measures the saved best
 model itself; the student's printed numbers never count.
@@ -12,11 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
+from hwtools import budget
 from hwtools.data import load_mnist
 
 # Artifacts the notebook saves beside itself and the grader reads.
 BEST_MODEL_FILE = "kerastuner_best_model.keras"
 BEST_HYPERPARAMETERS_FILE = "kerastuner_best_hyperparameters.json"
+# The student's own choice (issue 19, item 5): the best hyperparameters of the full-budget
+# search (10 trials of 5 epochs), recorded by the notebook when HW_MODE=full and handed in with
+# it. The grade and ci runs search too (the tuner's files are graded), but 2-3 trials of one
+# epoch mostly say which corner the draw hit, not what the student's space and tuner find: so
+# they retrain the recorded choice when there is one, and the accuracy measures that.
+CHOSEN_HYPERPARAMETERS_FILE = "kerastuner_chosen_hyperparameters.json"
 TUNER_DIRECTORY = "kerastuner_search"
 TUNER_PROJECT = "mnist_cnn"
 REAL_MNIST_TEST_SIZE = 10_000
@@ -26,7 +33,16 @@ LIMITS = {"conv_layers": (1, 5), "dense_layers": (0, 5), "filters": 256, "units"
 # Hyperparameter names the grader fixes; per-layer names carry the layer's index from 0.
 HYPERPARAMETER_NAMES = ("conv_layers", "filters_{i}", "dense_layers", "units_{i}", "optimizer", "learning_rate")
 
-# Accuracy of the saved best model, measured by the grader on the loader's whole test split.
+# Accuracy of the saved best model, measured by the grader on the loader's whole test split,
+# with its BatchNormalization layers (if any) using the statistics of 1000 training images
+# (hwtools.grading.kit.with_population_batchnorm), and retrained at the student's recorded
+# full-search choice where one was handed in (CHOSEN_HYPERPARAMETERS_FILE).
+# Issue 19: a correct functional conv-BN-ReLU / global-average-pooling hypermodel at a good
+# point of its space (3 blocks of 32-64-128 filters, Adam 1e-3), retrained by the ci budget
+# (228 steps): training-mode accuracy 1.00 on the test images, inference 0.10-0.21, because
+# 0.99**228 = 0.10 of the moving variance's start (1.0) remains where the first block's
+# output varies by 0.002-0.005; with the training images' statistics: 0.997
+# (tests/test_hidden_kerastuner_choice.py passes it at 16/16). The reference (no BN) is unchanged.
 # Calibration (the reference notebook executed end to end, offline fixture: 1500 training
 # images, 297 test images; a model with zeroed weights scores about 0.10):
 #   ci, seeds 0-2 (a first space with 32-256 filters): 0.933 0.835 0.963 -> threshold 0.60
@@ -91,23 +107,27 @@ def _space_entry(hyperparameter) -> dict:
     return entry
 
 
+def learning_rate_of(optimizer):
+    """An optimizer's learning rate as a float, or the name of what stands there (a schedule)."""
+    import keras
+
+    try:
+        return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    except (TypeError, ValueError):
+        return type(optimizer.learning_rate).__name__
+
+
 def describe_hypermodel(build_model, hp_values: dict) -> dict:
     """Build ``build_model`` with these hyperparameter values fixed (the rest at their
     defaults) and describe the result in plain data: the registered search space, the values
     used, the layers, the optimizer and whether a batch goes through the model."""
-    import keras
     import keras_tuner
 
     hp = keras_tuner.HyperParameters()
     hp.values.update(hp_values)
     model = build_model(hp)
     optimizer = getattr(model, "optimizer", None)
-    learning_rate = None
-    if optimizer is not None:
-        try:
-            learning_rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-        except (TypeError, ValueError):
-            learning_rate = type(optimizer.learning_rate).__name__
+    learning_rate = learning_rate_of(optimizer) if optimizer is not None else None
     probabilities = np.asarray(model(np.zeros((2, 28, 28, 1), dtype="float32")), dtype="float64")
     return {
         "space": [_space_entry(h) for h in hp.space],
@@ -123,6 +143,67 @@ def describe_hypermodel(build_model, hp_values: dict) -> dict:
 def save_best_hyperparameters(values: dict, path: str = BEST_HYPERPARAMETERS_FILE) -> None:
     """The best trial's hyperparameter values as JSON (the tuner's own keys kept)."""
     Path(path).write_text(json.dumps(values, indent=1, sort_keys=True))
+
+
+def _tunable(values: dict) -> dict:
+    """The hypermodel's own values: plain data, without the tuner's bookkeeping ("tuner/...")."""
+    return {k: v for k, v in values.items()
+            if not str(k).startswith("tuner/") and isinstance(v, (int, float, str, bool))}
+
+
+def record_full_search(values: dict, table=None, path: str = CHOSEN_HYPERPARAMETERS_FILE) -> str | None:
+    """In the full budget, record the best hyperparameters of this search: the choice the
+    autograder's shorter run retrains (hand the file in with the notebook). Other budgets never
+    write it. Returns the path written, or None."""
+    if budget.mode() != "full":
+        return None
+    record = {"mode": "full", "values": _tunable(values)}
+    if table is not None:
+        completed = table[table["status"] == "COMPLETED"]
+        record["completed_trials"] = int(len(completed))
+        record["best_val_accuracy"] = float(completed["score"].max()) if len(completed) else None
+    Path(path).write_text(json.dumps(record, indent=1, sort_keys=True))
+    return str(path)
+
+
+def recorded_choice(folder=".") -> tuple[dict | None, str]:
+    """(the recorded full search's values, or None; why not, when None) from
+    ``folder/CHOSEN_HYPERPARAMETERS_FILE``."""
+    path = Path(folder) / CHOSEN_HYPERPARAMETERS_FILE
+    if not path.is_file():
+        return None, f"no {CHOSEN_HYPERPARAMETERS_FILE} from your full run was handed in"
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        return None, f"{CHOSEN_HYPERPARAMETERS_FILE} cannot be read ({err})"
+    values = record.get("values") if isinstance(record, dict) else None
+    if not isinstance(values, dict) or not values or record.get("mode") != "full":
+        return None, f"{CHOSEN_HYPERPARAMETERS_FILE} is not a record of a full-budget search (make it with HW_MODE=full)"
+    tunable = _tunable(values)
+    if tunable != values:
+        return None, f"{CHOSEN_HYPERPARAMETERS_FILE} holds values that are not plain hyperparameter values"
+    return tunable, ""
+
+
+def hyperparameters_to_retrain(best_values: dict, folder=".") -> tuple[dict, str]:
+    """(the values the notebook retrains and saves, where they come from, in words). In the full
+    budget: this search's best. Otherwise: the recorded full search's choice when it was handed
+    in, else this run's best (and why, so the student can hand the record in)."""
+    if budget.mode() == "full":
+        return _tunable(best_values), "the best trial of this search"
+    chosen, why_not = recorded_choice(folder)
+    if chosen is not None:
+        return chosen, f"the choice of your full-budget search (recorded in {CHOSEN_HYPERPARAMETERS_FILE})"
+    return _tunable(best_values), f"the best trial of this run's short search ({why_not})"
+
+
+def fixed_hyperparameters(values: dict):
+    """A KerasTuner HyperParameters whose values are fixed: build_model(hp) builds that model."""
+    import keras_tuner
+
+    hp = keras_tuner.HyperParameters()
+    hp.values.update(values)
+    return hp
 
 
 def trials_table(tuner):
