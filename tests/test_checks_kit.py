@@ -54,8 +54,11 @@ def test_tuples_numbers_and_keys():
     assert kit.returned_tuple([1, 2], 2, "f", "(a, b)") == (1, 2)
     with pytest.raises(kit.ContractBroken, match=r"f must return \(out, cache\), a tuple of 2; got an array"):
         kit.returned_tuple(np.zeros(3), 2, "f", "(out, cache)")
+    assert kit.returned_number(np.array(0.25), "sensitivity") == 0.25  # np.float64 crosses the wire as 0-d
     with pytest.raises(kit.ContractBroken, match="be a number; got bool"):
         kit.returned_number(True, "threshold")
+    with pytest.raises(kit.ContractBroken, match="be a number"):
+        kit.returned_number(np.array(True), "threshold")
     with pytest.raises(kit.ContractBroken, match="be a finite number"):
         kit.returned_number(float("inf"), "threshold")
     with pytest.raises(kit.ContractBroken, match=r"hold the keys \['auc', 'sensitivity'\]; got no \['sensitivity'\]"):

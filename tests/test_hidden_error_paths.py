@@ -33,6 +33,8 @@ VARIANTS = [
      'raise ZeroDivisionError("sensitivity and specificity need', False),
     ("checks_too_late", "y_true = np.asarray(y_true).ravel()",
      "y_true = np.asarray(y_true).ravel()\n    assert len(set(y_true.tolist())) == 2\n", False),
+    # numpy floats (np.float64 crosses the wire as a 0-d array): numbers all the same
+    ("numpy_floats", "return float(sensitivity), float(specificity)", "return sensitivity, specificity", True),
 ]
 
 
@@ -62,6 +64,13 @@ def test_the_degenerate_input_check_needs_a_working_function(repo, medical_varia
     failed = failed_checks(hidden, [DEGENERATE], notebook=SuffixedModule(medical_variants, name),
                            rng=np.random.default_rng(4))
     assert failed == (set() if must_pass else {DEGENERATE})
+
+
+def test_numpy_floats_are_numbers_for_the_rates_checks(repo, medical_variants):
+    hidden = load_hidden_module(repo, MEDICAL, "hidden_medical_suite")
+    checks = ["test_metrics_default_positive_is_malignant", "test_metrics_positive_one"]
+    assert failed_checks(hidden, checks, notebook=SuffixedModule(medical_variants, "numpy_floats"),
+                         rng=np.random.default_rng(4)) == set()
 
 
 def test_a_function_that_always_crashes_is_told_why(repo, medical_variants):

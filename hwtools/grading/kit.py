@@ -113,8 +113,11 @@ def returned_tuple(value, length: int, name: str, parts: str) -> tuple:
 
 
 def returned_number(value, name: str, *, integer: bool = False, finite: bool = True):
-    """A real number (never a bool); ``integer``: a whole number."""
+    """A real number (never a bool); ``integer``: a whole number. A numpy scalar (np.float64,
+    which crosses the wire as a 0-d array) is a number too."""
     __tracebackhide__ = True
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ContractBroken(name, "be a number", describe(value))
     if finite and not np.isfinite(value):
