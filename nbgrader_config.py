@@ -1,6 +1,7 @@
 """nbgrader configuration of the course (read by nbgrader and by the hw command)."""
 import os
 
+from hwtools.course.feedback_page import EXPORTER_CONFIG as FEEDBACK_EXPORTER_CONFIG
 from hwtools.grading.nbgrader_plugins import BENIGN_STDERR_PATTERN
 
 c = get_config()  # noqa: F821  (injected by traitlets)
@@ -53,12 +54,19 @@ c.Autograde.sanitize_preprocessors = [
     "hwtools.grading.nbgrader_plugins.RestoreDeletedCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# Feedback pages: nbgrader's GetGrades that also notes the grades a TA has still to give; the
+# summary (score per question, first thing to fix) read after hidden tests are removed and
+# outputs sanitized; the course's template (hwtools/course/templates/hw_feedback, a child of
+# nbgrader's "feedback") for GenerateFeedback only, so the formgrader keeps its own.
 c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.GetGrades",
+    "hwtools.course.feedback_page.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "hwtools.course.sanitize.SanitizeOutputs",  # no student script reaches a TA's browser
+    "hwtools.course.feedback_page.FeedbackSummary",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+for _key, _value in FEEDBACK_EXPORTER_CONFIG.items():
+    setattr(c.GenerateFeedback.HTMLExporter, _key, _value)
 
 # Submitted .py files are the students' work: never replace them with the solution.
 c.Autograde.exclude_overwriting = {

@@ -97,7 +97,7 @@ def _own_page(assignment: str, student: str, notebook: str, row: SubmissionResul
         isinstance(row.max_score, (int, float)) else "-"
     lines = []
     for name, cell_score, maximum, manual in cells:
-        shown = "to be graded by hand" if manual else ("not graded" if cell_score is None else f"{cell_score:g}")
+        shown = "not graded yet" if manual else ("not graded" if cell_score is None else f"{cell_score:g}")
         lines.append(f"<tr><td>{e(name)}</td><td>{e(shown)}</td><td>{maximum:g}</td></tr>")
     table = ("<table><tr><th>cell</th><th>score</th><th>points</th></tr>" + "".join(lines) + "</table>") \
         if lines else ""
