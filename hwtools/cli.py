@@ -138,7 +138,7 @@ def _listed(students: list[str], most: int = 5) -> str:
 def cmd_export(course: Course, args) -> None:
     from hwtools.course.export import export_grades, export_lms, pending_summary
 
-    output = Path(args.output) if args.output else course.root / "grades.csv"  # (from any folder: the root)
+    output = Path(args.output) if args.output else course.grades_csv  # (from any folder: the root)
     wide, long = export_grades(course, output, output.with_name("grades_long.csv"))
     print(f"wrote {wide} and {long}")
     if getattr(args, "lms", None):
@@ -152,7 +152,7 @@ def cmd_export(course: Course, args) -> None:
 def cmd_report(course: Course, args) -> None:
     from hwtools.course.report import write_class_report
 
-    output = Path(args.output) if args.output else course.root / "reports" / "class_summary.html"
+    output = Path(args.output) if args.output else course.class_report
     path = write_class_report(course, output, _assignments(course, args.assignments))
     print(f"wrote {path}")
 
@@ -175,8 +175,8 @@ def cmd_demo(course: Course, args) -> None:
     print(f"sample class: {len(built)} submission(s) in submitted/")
     cmd_autograde(course, argparse.Namespace(assignments=released, students=None, workers=args.workers,
                                              scheduler=None, force=args.force, missing_as_zero=False))
-    cmd_export(course, argparse.Namespace(output=str(course.root / "grades.csv")))
-    cmd_report(course, argparse.Namespace(output=str(course.root / "reports" / "class_summary.html"),
+    cmd_export(course, argparse.Namespace(output=str(course.grades_csv)))
+    cmd_report(course, argparse.Namespace(output=str(course.class_report),
                                           assignments=released))
 
 

@@ -131,3 +131,34 @@ class Course:
 
     def autograded_dir(self, student: str, assignment: str) -> Path:
         return self.autograded / student / assignment
+
+    def feedback_dir(self, student: str, assignment: str) -> Path:
+        return self.feedback / student / assignment
+
+    def timestamp_file(self, student: str, assignment: str) -> Path:
+        """nbgrader's submission time, written by ``nbgrader submit``/``collect``."""
+        return self.submission_dir(student, assignment) / "timestamp.txt"
+
+    def grading_state(self, student: str, assignment: str) -> Path:
+        """What hw recorded of a submission (fingerprint, checks, time): beside the autograded
+        folder, not in it, since nbgrader copies that folder into the feedback."""
+        return self.autograded / student / f".hw-grade-{assignment}.json"
+
+    @property
+    def grades_csv(self) -> Path:
+        return self.root / "grades.csv"
+
+    @property
+    def class_report(self) -> Path:
+        return self.root / "reports" / "class_summary.html"
+
+    def secrets(self) -> tuple[Path, ...]:
+        """What student code must never see: the whole course folder (the gradebook,
+        submissions, outputs, sources with solutions, hidden tests, history, grade exports; of
+        it a sandbox reads only hwtools and a venv kept inside), and an SQLite gradebook kept
+        elsewhere."""
+        paths = [self.root]
+        url = os.environ.get("HW_DB_URL", "")
+        if url.startswith("sqlite:///"):
+            paths.append(Path(url[len("sqlite:///"):]))
+        return tuple(paths)

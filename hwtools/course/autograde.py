@@ -242,7 +242,7 @@ def _feedback_current(course: Course, assignment: str, student: str) -> bool:
     """A recorded submission's feedback is at least as new as its record (a run interrupted
     between the two leaves it stale, and the next run writes it)."""
     state = gradebook_writer.state_path(course, assignment, student)
-    pages = list((course.feedback / student / assignment).glob("*.html"))
+    pages = list(course.feedback_dir(student, assignment).glob("*.html"))
     return state.is_file() and bool(pages) and min(p.stat().st_mtime for p in pages) >= state.stat().st_mtime
 
 

@@ -96,7 +96,7 @@ def _class_grades(course: Course) -> tuple[list[str], dict[str, float], dict[str
 def export_grades(course: Course, wide_path: Path | None = None, long_path: Path | None = None) -> tuple[Path, Path]:
     """grades.csv and grades_long.csv (at the course root unless given) from the gradebook;
     NothingRecorded (nothing written) before anything is graded."""
-    wide_path = Path(wide_path) if wide_path else course.root / "grades.csv"
+    wide_path = Path(wide_path) if wide_path else course.grades_csv
     long_path = Path(long_path) if long_path else wide_path.with_name("grades_long.csv")
     assignments, maxima, grades = _class_grades(course)
     wide = []

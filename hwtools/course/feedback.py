@@ -43,7 +43,7 @@ def _last_log_line(text: str) -> str:
 def _feedback_paths(course: Course, assignment: str, student: str) -> list[Path]:
     """feedback/<student>/<assignment>/<notebook>.html for each notebook of the release."""
     names = sorted(p.stem for p in (course.release / assignment).glob("*.ipynb")) or [assignment]
-    return [course.feedback / student / assignment / f"{name}.html" for name in names]
+    return [course.feedback_dir(student, assignment) / f"{name}.html" for name in names]
 
 
 def _cell_scores(course: Course, assignment: str, student: str, grades: list[CellGrade] | None) -> dict:

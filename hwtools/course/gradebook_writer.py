@@ -65,12 +65,10 @@ def kept_files(files: dict) -> tuple[dict[str, bytes], list[str]]:
 
 
 def state_path(course: Course, assignment: str, student: str) -> Path:
-    """Beside the autograded folder, not in it: nbgrader copies that folder into the feedback."""
-    return course.autograded / student / f".hw-grade-{assignment}.json"
+    return course.grading_state(student, assignment)
 
 
-def _timestamp(submitted: Path):
-    stamp = submitted / "timestamp.txt"
+def _timestamp(stamp: Path):
     if not stamp.is_file():
         return None
     from nbgrader.utils import parse_utc
@@ -125,7 +123,7 @@ def record_result(course: Course, result: SubmissionResult, gradebook) -> list[s
 
     gradebook.update_or_create_student(student)
     kwargs = {}
-    timestamp = _timestamp(course.submission_dir(student, assignment))
+    timestamp = _timestamp(course.timestamp_file(student, assignment))
     if timestamp is not None:
         kwargs["timestamp"] = timestamp
     gradebook.update_or_create_submission(assignment, student, **kwargs)

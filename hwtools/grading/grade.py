@@ -1,22 +1,23 @@
-"""Grade one submission end to end, without touching anything shared.
+"""Grade one submission end to end, in a worker, from what the driver sent (``GradingTask``
+and the course bundle, ``hwtools.grading.task``), without touching anything shared. The steps
+(``_grade``; docs/architecture.md draws them):
 
-1. intake: the submission's regular files and folders, never a link, a pipe or a device
-   (``execute_submission.take_submission``); whatever was left out is named in the result;
-2. execute: nbgrader autograde in a sandboxed scratch course (``execute_submission``), in a
-   folder of the scratch (``box``) that is the only place the sandbox may write;
-3. collect: the executed folder copied out of the box as regular files only, no link followed,
-   each under a size cap, into the scratch outside the box;
-4. hidden checks: the assignment's hidden suite on that copy (``hidden_runner``);
-5. merge: scores of nbgrader's own cells computed here from the executed notebook against the
-   released grade cells (sent by the driver; never read from the scratch gradebook, which the
-   kernel can write), each capped at the cell's points; the hidden suite's for the hidden
-   groups; the check reports written into the hidden cells' outputs for the feedback.
+1. ``_sandboxed_run``: the submission written into the scratch as sent (regular files only),
+   what its notebook makes itself removed; nbgrader autograde in a sandboxed scratch course
+   (``execute_submission``), which may write one bounded folder only; what it left copied out
+   as regular files only, no link followed, each under a size cap;
+2. ``_score_nbgrader_cells``: nbgrader's cells scored here from the executed notebook against
+   the released grade cells (never the scratch gradebook, which the kernel can write), capped;
+3. the hidden suite on that copy (``hidden_runner``);
+4. ``_review_flags`` and ``_merge_grades``: what a TA should look at (entries left out, scores
+   claimed above a cell's points, cells missing or duplicated, structural changes); each grade
+   cell's score;
+5. ``_autograded_notebooks``: the check reports written into the hidden cells' outputs and a
+   note on top, for the feedback.
 
-The result is plain data only, the autograded files included (``files``: name -> bytes, under
-the caps of ``gradebook_writer.kept_files``); the scratch is deleted before it returns, and
-``gradebook_writer`` is the single writer that records it. ``flags`` lists what a TA should
-look at: entries left out, scores the notebook claimed above a cell's points, grade cells
-missing or duplicated.
+The result (``SubmissionResult``) is plain data, the autograded files included (name -> bytes,
+under the caps of ``gradebook_writer.kept_files``); the scratch is deleted before it returns,
+and ``gradebook_writer`` in the driver is the single writer that records it.
 """
 from __future__ import annotations
 
@@ -182,7 +183,7 @@ def _run_execution(course: Course, assignment: str, student: str, scratch: Path,
     log_path = scratch / "execution.log"
     with log_path.open("w") as log_file:
         process = sandbox.popen([sys.executable, "-I", "-m", "hwtools.grading.execute_submission", assignment, student,
-                                 str(box)], cwd=box, writable=box, hidden=sandbox.course_secrets(course.root),
+                                 str(box)], cwd=box, writable=box, hidden=course.secrets(),
                                 limits=sandbox.Limits(), env=env, stdout=log_file, stderr=subprocess.STDOUT)
         timed_out, too_many, deadline = False, False, time.monotonic() + timeout_s
         while process.poll() is None and not timed_out:
@@ -405,49 +406,92 @@ def _notebook_changes(course: Course, assignment: str, intake: Path) -> list[str
 
 
 def _grade(course: Course, task: GradingTask, scratch: Path) -> SubmissionResult:
-    assignment, student, cells, timeout_s = task.assignment, task.student, task.cells, task.timeout_s
+    """The steps of grading one submission (docs/architecture.md)."""
     started, waited = time.monotonic(), warm.waited()
-    sandbox.warm_up()  # its imports overlap with preparing the scratch course
-    box = sandbox.bound_scratch(fresh_folder(scratch / "box"))  # all the sandboxed run may write
-    intake, files_dir = scratch / "submitted-copy", scratch / "files"
-    try:
-        execution, flags = _execute_and_collect(course, task, scratch, box)
-    finally:
-        sandbox.free_scratch(box)
+    execution, flags = _sandboxed_run(course, task, scratch)
     executed_at = time.monotonic()
-    failure = None if execution["success"] else explain_failure(execution, intake)
-    warning = sandbox.process_limit_message("the notebook") \
-        if execution["success"] and execution.get("process_limit_hit") else None
-    if failure:
-        note = (f"{failure}. Parts that needed the notebook to run score zero; hidden tests of your other files "
-                "ran separately and are reported below.")
-    else:
-        note = warning and f"{warning}; its cells were graded as they ran."
-
-    # scores of nbgrader's cells: computed here from the executed notebooks, before the hidden
-    # suite runs; the scratch gradebook (which the kernel can write) is never read
-    executed = {name: _read_notebook(files_dir, name) for name in cells} if execution["success"] else {}
-    nb_scores = {}
-    for notebook, nb in executed.items():
-        if nb is None:
-            flags.append(f"the executed notebook {notebook}.ipynb could not be read")
-        else:
-            nb_scores.update(_notebook_scores(notebook, nb, cells[notebook], flags))
+    intake, files_dir = scratch / "submitted-copy", scratch / "files"
+    failure, warning = _outcome_sentences(execution, intake)
+    executed, nb_scores = _score_nbgrader_cells(task, files_dir, execution, flags)
     files = _files_for_feedback(files_dir, flags)
-
-    hidden = hidden_runner.run_hidden_suite(course, assignment, files_dir, timeout_s)
+    hidden = hidden_runner.run_hidden_suite(course, task.assignment, files_dir, task.timeout_s)
     # the wait for a warm server still importing is the machine's start, not this submission's
     # time (which orders the next run's tasks, longest first)
     server_wait = warm.waited() - waited
     timings = {"execute": round(executed_at - started, 1), "hidden": round(time.monotonic() - executed_at, 1),
                "server_wait": round(server_wait, 1)}
-    totals = hidden_runner.group_totals(hidden["checks"])
-    flags += [change for change in _notebook_changes(course, assignment, intake) if change not in (failure or "")]
-    flags += [c["message"].splitlines()[0] for c in hidden["checks"]
-              if not c["passed"] and (c["message"] or "").startswith(FLAGGED)]
+    flags += _review_flags(course, task, intake, failure, hidden)
+    grades, reports = _merge_grades(task, nb_scores, hidden, intake)
+    notebooks = _autograded_notebooks(course, task, executed, intake, reports, _note(failure, warning, flags), flags)
+    score = sum(g.auto_score or 0 for g in grades)
+    reason = "; ".join(filter(None, [failure or warning or _zero_reason(score, hidden["checks"]), *flags]))
+    return SubmissionResult(
+        task.student, task.assignment, "failed" if failure else "graded", reason, score,
+        max_score=sum(g.max_score for g in grades), manual_pending=sum(g.max_score for g in grades if g.needs_manual_grade),
+        grades=grades, checks=[CheckResult.from_dict(c) for c in hidden["checks"]], hidden_status=hidden["status"],
+        fingerprint=task.fingerprint, seconds=round(time.monotonic() - started - server_wait, 1), timings=timings,
+        files={**notebooks, **files}, flags=flags)
 
+
+def _sandboxed_run(course: Course, task: GradingTask, scratch: Path) -> tuple[dict, list[str]]:
+    """nbgrader autograde of the submission in the sandbox, which may write one bounded folder
+    of the scratch only; what it left is copied out into SCRATCH/files."""
+    sandbox.warm_up()  # its imports overlap with preparing the scratch course
+    box = sandbox.bound_scratch(fresh_folder(scratch / "box"))
+    try:
+        return _execute_and_collect(course, task, scratch, box)
+    finally:
+        sandbox.free_scratch(box)
+
+
+def _outcome_sentences(execution: dict, intake: Path) -> tuple[str | None, str | None]:
+    """(why the notebook could not be graded, a warning about how it ran), or None each."""
+    failure = None if execution["success"] else explain_failure(execution, intake)
+    warning = sandbox.process_limit_message("the notebook") \
+        if execution["success"] and execution.get("process_limit_hit") else None
+    return failure, warning
+
+
+def _note(failure: str | None, warning: str | None, flags: list[str]) -> str | None:
+    """The autograder's note on top of the autograded notebook."""
+    if failure:
+        note = (f"{failure}. Parts that needed the notebook to run score zero; hidden tests of your other files "
+                "ran separately and are reported below.")
+    else:
+        note = warning and f"{warning}; its cells were graded as they ran."
+    if flags:
+        flagged = "; ".join(flags)
+        note = f"{note} {flagged}." if note else f"{flagged}."
+    return note
+
+
+def _score_nbgrader_cells(task: GradingTask, files_dir: Path, execution: dict, flags: list[str]) -> tuple[dict, dict]:
+    """(the executed notebooks, (notebook, cell) -> (score, manual)): nbgrader's cells scored
+    here from the executed notebooks against the released cells; the scratch gradebook (which
+    the kernel can write) is never read."""
+    executed = {name: _read_notebook(files_dir, name) for name in task.cells} if execution["success"] else {}
+    nb_scores = {}
+    for notebook, nb in executed.items():
+        if nb is None:
+            flags.append(f"the executed notebook {notebook}.ipynb could not be read")
+        else:
+            nb_scores.update(_notebook_scores(notebook, nb, task.cells[notebook], flags))
+    return executed, nb_scores
+
+
+def _review_flags(course: Course, task: GradingTask, intake: Path, failure: str | None, hidden: dict) -> list[str]:
+    """What a TA should look at: the notebooks' structural changes, the hidden suite's flags."""
+    flags = [change for change in _notebook_changes(course, task.assignment, intake) if change not in (failure or "")]
+    return flags + [c["message"].splitlines()[0] for c in hidden["checks"]
+                    if not c["passed"] and (c["message"] or "").startswith(FLAGGED)]
+
+
+def _merge_grades(task: GradingTask, nb_scores: dict, hidden: dict, intake: Path) -> tuple[list[CellGrade], dict]:
+    """Each released grade cell's score (the hidden suite's for hidden groups, capped), and the
+    report text of each hidden cell."""
+    totals = hidden_runner.group_totals(hidden["checks"])
     grades, reports = [], {}
-    for notebook, notebook_cells in cells.items():
+    for notebook, notebook_cells in task.cells.items():
         for name, cell in notebook_cells.items():
             if name.startswith(HIDDEN_PREFIX):
                 total = totals.get(name, {"earned": 0.0, "points": 0.0, "checks": []})
@@ -460,14 +504,17 @@ def _grade(course: Course, task: GradingTask, scratch: Path) -> SubmissionResult
             else:
                 score, manual = 0.0, False
             grades.append(CellGrade(notebook, name, score, manual, cell["max_score"]))
+    return grades, reports
 
-    if flags:
-        flagged = "; ".join(flags)
-        note = f"{note} {flagged}." if note else f"{flagged}."
+
+def _autograded_notebooks(course: Course, task: GradingTask, executed: dict, intake: Path, reports: dict,
+                          note: str | None, flags: list[str]) -> dict[str, bytes]:
+    """The autograded notebooks (the executed one, else the submitted one, else the release),
+    the hidden cells' reports and the note in them, under the caps."""
     notebooks = {}
-    for notebook in cells:
+    for notebook in task.cells:
         nb = executed.get(notebook) or _read_notebook(intake, notebook) \
-            or _read_notebook(course.release / assignment, notebook)
+            or _read_notebook(course.release / task.assignment, notebook)
         if nb is None:
             continue
         _annotate(nb, reports, note)
@@ -475,14 +522,4 @@ def _grade(course: Course, task: GradingTask, scratch: Path) -> SubmissionResult
         notebooks[f"{notebook}.ipynb"] = (text if text.endswith("\n") else text + "\n").encode()
     notebooks, left_out = gradebook_writer.kept_files(notebooks)
     flags += left_out
-
-    score = sum(g.auto_score or 0 for g in grades)
-    reason = failure or warning or _zero_reason(score, hidden["checks"])
-    if flags:
-        reason = "; ".join([reason, *flags]) if reason else "; ".join(flags)
-    return SubmissionResult(
-        student, assignment, "failed" if failure else "graded", reason, score,
-        max_score=sum(g.max_score for g in grades), manual_pending=sum(g.max_score for g in grades if g.needs_manual_grade),
-        grades=grades, checks=[CheckResult.from_dict(c) for c in hidden["checks"]], hidden_status=hidden["status"],
-        fingerprint=task.fingerprint, seconds=round(time.monotonic() - started - server_wait, 1), timings=timings,
-        files={**notebooks, **files}, flags=flags)
+    return notebooks

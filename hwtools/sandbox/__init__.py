@@ -255,14 +255,10 @@ def _sweep_once() -> int:
 
 
 def course_secrets(root: Path) -> tuple[Path, ...]:
-    """What student code must never see: the whole course folder (the gradebook, submissions,
-    outputs, sources with solutions, hidden tests, history, grade exports; of it a sandbox reads
-    only hwtools and a venv kept inside), and an SQLite gradebook kept elsewhere."""
-    paths = [root]
-    url = os.environ.get("HW_DB_URL", "")
-    if url.startswith("sqlite:///"):
-        paths.append(Path(url[len("sqlite:///"):]))
-    return tuple(paths)
+    """What student code must never see of the course at ROOT (``Course.secrets``)."""
+    from hwtools.course import Course
+
+    return Course(Path(root)).secrets()
 
 
 def default_secrets() -> tuple[Path, ...]:
