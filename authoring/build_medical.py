@@ -29,7 +29,7 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 from keras import layers
-from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve
+from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix, roc_auc_score, roc_curve
 
 from hwtools.assignments.medical import (BENIGN, MALIGNANT, TARGET_SENSITIVITY, load_diagnosis_data,
                                          save_artifacts)
@@ -237,6 +237,15 @@ saved_to = save_artifacts(".", model=model, scaler_mean=scaler_mean, scaler_scal
                           train_idx=train_idx, val_idx=val_idx, test_idx=test_idx, threshold=threshold,
                           test_probabilities=test_probabilities, test_report=test_report)
 print(f"saved to {saved_to}")
+"""),
+    locked_code("plot_confusion_matrix", """
+matrix = np.asarray(test_report["confusion_matrix"])
+if matrix.shape == (2, 2):
+    ConfusionMatrixDisplay(matrix, display_labels=["malignant", "benign"]).plot(cmap="Blues", colorbar=False)
+    plt.title(f"test part, threshold {threshold:.3f} (rows: true, columns: predicted)")
+    plt.show()
+else:
+    print(f"test_report['confusion_matrix'] has shape {matrix.shape}, not (2, 2): nothing to plot")
 """),
     public_tests("public_report", """
 assert {"sensitivity", "specificity", "auc", "confusion_matrix"} <= set(test_report), "test_report lacks a metric"
