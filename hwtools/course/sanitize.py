@@ -16,6 +16,10 @@ from nbconvert.preprocessors import Preprocessor
 SAFE_IMAGE_DATA = re.compile(r"data:image/(png|jpeg|gif)[;,]", re.IGNORECASE)
 URL_ATTRIBUTES = {"href", "src", "cite", "longdesc", "action", "formaction", "background", "poster"}
 URL_SCHEMES = nh3.ALLOWED_URL_SCHEMES | {"data"}
+# Every tag may carry lang, title (ammonia's generic attributes) and dir, so right-to-left text
+# (Persian, `<div dir="rtl" lang="fa">`) stays right to left; dir is kept only as rtl, ltr, auto.
+ATTRIBUTES = {**{tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}, "*": {"lang", "title", "dir"}}
+DIRECTIONS = {"rtl", "ltr", "auto"}
 # Schemes that run code, however a student spells them: any case, control characters and
 # blanks between the letters, a backslash-escaped colon (markdown turns \: into :).
 _GAP = r"[\s\x00-\x1f\\]*"
@@ -30,6 +34,8 @@ REMOVED_NOTE = "[output removed by the grader: {} could run script in a grader's
 
 def _attribute_filter(markdown: bool):
     def keep(tag: str, attribute: str, value: str) -> str | None:
+        if attribute == "dir":
+            return value.strip().lower() if value.strip().lower() in DIRECTIONS else None
         if attribute in URL_ATTRIBUTES:
             plain = re.sub(r"[\s\x00-\x1f]", "", value)
             if SCRIPT_SCHEME.match(plain) or (plain.lower().startswith("data:") and not (
@@ -44,7 +50,7 @@ def _attribute_filter(markdown: bool):
 def sanitize_html(html: str) -> str:
     """An HTML fragment with no script, event handler, frame, object, form or script URL;
     formatting, tables, links and images (data: URLs only for PNG, JPEG and GIF) stay."""
-    return nh3.clean(html, url_schemes=URL_SCHEMES, attribute_filter=_attribute_filter(False))
+    return nh3.clean(html, url_schemes=URL_SCHEMES, attributes=ATTRIBUTES, attribute_filter=_attribute_filter(False))
 
 
 # '<' that markdown does not read as a tag (a name then neither blank, '/' nor '>': $x<y$),
@@ -60,7 +66,7 @@ def sanitize_markdown(markdown: str) -> str:
     """Markdown with its raw HTML sanitized as ``sanitize_html`` does and its script links
     (``[x](javascript:...)``) broken; markdown syntax, math and code spans stay."""
     text = _NOT_A_TAG.sub("&lt;", markdown)
-    text = nh3.clean(text, url_schemes=URL_SCHEMES, attribute_filter=_attribute_filter(True))
+    text = nh3.clean(text, url_schemes=URL_SCHEMES, attributes=ATTRIBUTES, attribute_filter=_attribute_filter(True))
     text = _UNESCAPE.sub(lambda m: {"&gt;": ">", "&amp;": "&"}.get(m.group(), "<"), text)
     text = SCRIPT_SCHEME.sub(lambda m: re.sub(r"\W", "", m.group()) + "-blocked:", text)
     return DATA_SCHEME.sub("data-blocked:", text)
