@@ -1,9 +1,12 @@
-"""Autograde a class: every submission graded in parallel on Dask (a LocalCluster by
-default, any scheduler address for a cluster), results recorded by one writer, resumable.
+"""Autograde a class (the driver): every submission graded in parallel on Dask (a LocalCluster
+by default, any scheduler address for a cluster), results recorded by one writer, resumable.
 
-A submission already recorded with the same fingerprint (its files, the source and the
-hidden suite unchanged) is skipped unless ``force``; an interrupted run loses nothing that
-was recorded, and the next run grades only what is missing or changed.
+Each task is sent what it reads (its submission, the grade cells, the course bundle: see
+``hwtools.grading.task``) and returns everything recorded; the driver alone writes the
+gradebook, autograded/ and the feedback pages, so a worker needs no part of the course folder.
+A submission already recorded with the same fingerprint (its files and the course bundle
+unchanged) is skipped unless ``force``; an interrupted run loses nothing that was recorded,
+and the next run grades only what is missing or changed.
 """
 from __future__ import annotations
 
@@ -12,10 +15,8 @@ import os
 import statistics
 import time
 
-from hwtools.course import gradebook_writer
-
 from hwtools import sandbox
-from hwtools.course import Course, shown_id, student_id_problem
+from hwtools.course import Course, gradebook_writer, shown_id, student_id_problem
 from hwtools.course.feedback import feedback_page, generate_feedback, write_own_feedback
 from hwtools.grading import task as task_data
 from hwtools.grading.grade import grade_task, grading_task
@@ -31,8 +32,8 @@ def _cluster(workers: int, scheduler: str | None):
     sandbox), closed after.
 
     The LocalCluster's workers are forks of this process, which has the grading code and
-    nbgrader's converters (for the feedback pages) imported: a fresh interpreter per worker
-    costs ~2 s of CPU, spent while the warm server imports on the same cores."""
+    nbgrader imported: a fresh interpreter per worker costs ~2 s of CPU, spent while the warm
+    server imports on the same cores."""
     import dask
     from dask.distributed import Client, LocalCluster
 
@@ -227,9 +228,12 @@ class FeedbackWriter:
     def __enter__(self) -> "FeedbackWriter":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self._pool.shutdown(wait=True)
+    def __exit__(self, error_type, *exc) -> None:
+        # interrupted: the pages not started yet are written by the next run (they are stale)
+        self._pool.shutdown(wait=True, cancel_futures=error_type is not None)
         for (assignment, student), future in self.pages.items():
+            if future.cancelled():
+                continue
             try:
                 message = future.result()
             except Exception as err:
