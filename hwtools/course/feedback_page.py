@@ -104,14 +104,15 @@ def _error(cell) -> str:
 
 
 def _first_failure(cell) -> str:
-    """The first [FAIL] line of a hidden cell's report and the line that says why, or ''."""
+    """The first [FAIL] line of a hidden cell's report and the line that says why, else the
+    line saying which checks did not run, or ''."""
     lines = "".join(_output_text(o) for o in cell.get("outputs", [])).splitlines()
     for index, line in enumerate(lines):
         if line.lstrip().startswith("[FAIL]"):
             why = lines[index + 1].strip() if index + 1 < len(lines) and lines[index + 1].startswith("         ") \
                 else ""
             return _shorten(line.strip()[len("[FAIL]"):].strip() + (f": {why}" if why else ""))
-    return ""
+    return next((_shorten(line.strip()) for line in lines if "did not run" in line), "")
 
 
 def _shorten(text: str, limit: int = 400) -> str:
@@ -149,7 +150,7 @@ class FeedbackSummary(Preprocessor):
         return self.preprocess(nb, resources)
 
     def preprocess(self, nb, resources):
-        question, part, anchor = "", "", ""
+        question, part = "", ""
         questions: list[dict] = []
         cells: dict[str, dict] = {}
         first_fix = None
@@ -158,7 +159,7 @@ class FeedbackSummary(Preprocessor):
             if cell.cell_type == "markdown" and not graded and not utils.is_solution(cell):
                 headings = _headings(cell)
                 if headings:
-                    question, part, anchor = plain(headings[-1]), "", ""
+                    question = plain(headings[-1])
                     after = _source(cell).split(headings[-1], 1)[-1]
                     part = next((line for line in after.splitlines() if line.strip()), "")
                 else:
@@ -201,14 +202,16 @@ class FeedbackSummary(Preprocessor):
                     first_fix = {"question": title, "anchor": grade_id, "what": label, "message": error}
                 elif score < points:
                     failed = _first_failure(cell)
-                    if failed or cell.cell_type == "code":
+                    graders_fault = "[NOT CHECKED]" in "".join(_output_text(o) for o in cell.get("outputs", []))
+                    if failed or (cell.cell_type == "code" and not graders_fault):
                         first_fix = {"question": title, "anchor": grade_id, "what": label,
                                      "message": failed or f"scored {_number(score)} of {_number(points)} points"}
         for entry in questions:
             graded_points = entry["points"] - entry["pending"]
-            entry["shown"] = (f"{_number(entry['score'])} / {_number(graded_points)}" if graded_points else "") + \
-                (("; " if graded_points else "") + f"{_number(entry['pending'])} point{'s' if entry['pending'] != 1 else ''} not graded yet"
-                 if entry["pending"] else "")
+            shown = [f"{_number(entry['score'])} / {_number(graded_points)}"] if graded_points else []
+            if entry["pending"]:
+                shown.append(f"{_number(entry['pending'])} point{'s' if entry['pending'] != 1 else ''} not graded yet")
+            entry["shown"] = "; ".join(shown)
             if not entry["points"]:
                 entry["shown"] = "no points"
         pending_total = sum(q["pending"] for q in questions)
