@@ -155,7 +155,7 @@ def test_written_answers_read_not_graded_yet_until_a_ta_grades_them(graded):
     alice = page(graded, "alice_correct")
     assert "0.0 / 1.0" not in alice and "0 / 1" not in " ".join(before)
     assert "2. Questions from the seed 1 / 1; 2 points not graded yet" in summary(graded, "alice_correct")
-    assert "(Score: 15 / 17; 2 point(s) not graded yet)" in soup(graded, "alice_correct").find("h4").get_text()
+    assert "(Score: 15.0 / 17.0; 2 point(s) not graded yet)" in soup(graded, "alice_correct").find("h4").get_text()
 
     grade_by_hand(graded, "alice_correct", {"answer_eps": 1.0, "answer_batch_of_one": 0.5})
     hw(graded, "feedback", "batchnorm", "--students", "alice_correct")
