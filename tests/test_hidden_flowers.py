@@ -138,3 +138,43 @@ def test_pipeline_check_accepts_the_images_only(pipeline_check, tmp_path, images
     else:
         with pytest.raises(CheckFailure, match=message):
             checks.test_evaluation_batches_are_the_images(run)
+
+
+def tiny_flowers_model(preprocess):
+    """A small model shaped like the assignment's (augmentation, preprocessing, a base named like
+    MobileNetV2's, the head), with ``preprocess`` applied to the tensor before the base."""
+    import keras
+
+    base_inputs = keras.Input((16, 16, 3))
+    base = keras.Model(base_inputs, keras.layers.Conv2D(4, 3)(base_inputs), name="mobilenetv2_0.35_16")
+    inputs = keras.Input((16, 16, 3))
+    x = base(preprocess(keras.layers.RandomFlip("horizontal")(inputs)), training=False)
+    x = keras.layers.Dropout(0.2)(keras.layers.GlobalAveragePooling2D()(x))
+    return keras.Model(inputs, keras.layers.Dense(5, activation="softmax")(x))
+
+
+@pytest.mark.parametrize("name,preprocess,message", [
+    ("rescaling_layer", lambda x: __import__("keras").layers.Rescaling(1 / 127.5, offset=-1)(x), None),
+    # the keras.io transfer-learning guide's way: operations on the tensor, no layer of their own
+    ("keras_io_preprocess_input", lambda x: __import__("keras").applications.mobilenet_v2.preprocess_input(x), None),
+    ("arithmetic_on_the_tensor", lambda x: x / 127.5 - 1.0, None),
+    ("rescaled_to_0_1", lambda x: __import__("keras").layers.Rescaling(1 / 255)(x),
+     r"reach the base as \[0.0, 0.0039, 0.25, 0.5, 0.7843, 1.0\] \(that is rescaling to \[0, 1\]\)"),
+])
+def test_preprocessing_check_sees_operations_on_tensors_too(pipeline_check, tmp_path, name, preprocess, message):
+    """The preprocessing is probed from the model's input to the tensor its base is called on:
+    keras.applications' preprocess_input on the tensor (no layer of its own) is MobileNetV2's
+    preprocessing too (before, the check called the layers before the base one by one, saw
+    the pixels unchanged and took the point away)."""
+    from hwtools.assignments.flowers import MODEL_FILE
+    from hwtools.checks import CheckFailure
+    from hwtools.grading.artifacts import SavedArtifacts
+
+    tiny_flowers_model(preprocess).save(tmp_path / MODEL_FILE)
+    _, checks = pipeline_check
+    saved = SavedArtifacts(tmp_path)
+    if message is None:
+        checks.test_preprocessing_is_mobilenet_v2s(saved)
+    else:
+        with pytest.raises(CheckFailure, match=message):
+            checks.test_preprocessing_is_mobilenet_v2s(saved)

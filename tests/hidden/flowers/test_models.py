@@ -136,18 +136,22 @@ def test_base_and_head(saved):
 
 
 def preprocessing_of(model, pixels):
-    """What the layers before the base do to pixels at inference (augmentation is off then)."""
+    """What the model does to pixels before its base at inference (augmentation is off then):
+    the part of the model from its input to the tensor the base is called on, so operations on
+    tensors (keras.applications' preprocess_input, x / 127.5 - 1) count as well as layers."""
+    import keras
+
     base = mobilenet_base(model, MODEL_FILE)
-    x = pixels
-    for layer in model.layers[:model.layers.index(base)]:
-        if type(layer).__name__ == "InputLayer":
-            continue
-        try:
-            x = layer(x, training=False)
-        except Exception as err:  # the student's layer, whatever keras raises
-            raise CheckFailure(f"the layer {layer.name} before the base cannot run on {x.shape} pixels at inference: "
-                               f"{type(err).__name__}: {err}"[:500]) from None
-    return np.asarray(x, dtype=float)
+    feeding = [tensor for node in base._inbound_nodes for tensor in node.input_tensors]
+    if len(feeding) != 1:
+        raise CheckFailure(f"{MODEL_FILE}: the MobileNetV2 base must be called once, on one tensor (found "
+                           f"{len(feeding)} inputs)")
+    try:
+        before_base = keras.Model(model.inputs, feeding[0])
+        return np.asarray(before_base(pixels, training=False), dtype=float)
+    except Exception as err:  # the student's model, whatever keras raises
+        raise CheckFailure(f"the part of the model before the base cannot run on {pixels.shape} pixels at inference: "
+                           f"{type(err).__name__}: {err}"[:500]) from None
 
 
 @pytest.mark.points(1, group="hidden_model")
@@ -160,8 +164,11 @@ def test_preprocessing_is_mobilenet_v2s(saved):
     pixels = np.broadcast_to(np.resize(KNOWN_PIXELS, (side, side))[..., None], (1, side, side, 3)).astype("float32")
     expected = keras.applications.mobilenet_v2.preprocess_input(pixels.copy())
     found = preprocessing_of(model, pixels)
-    if found.shape != expected.shape or not np.allclose(found, expected, atol=1e-4):
-        sample = {float(p): round(float(v), 4) for p, v in zip(pixels[0, 0, :6, 0], found.reshape(-1)[:6])}
+    if found.shape != expected.shape:
+        raise CheckFailure(f"pixels of shape {pixels.shape} reach the base with shape {found.shape}: the "
+                           "preprocessing must keep the image's shape (x / 127.5 - 1)")
+    if not np.allclose(found, expected, atol=1e-4):
+        sample = {float(p): round(float(v), 4) for p, v in zip(pixels[0, 0, :6, 0], found[0, 0, :6, 0])}
         hint = " (that is rescaling to [0, 1])" if np.allclose(found, pixels / 255, atol=1e-4) else ""
         raise CheckFailure(f"pixel values {list(sample)} reach the base as {list(sample.values())}{hint}; "
                            "MobileNetV2 expects x / 127.5 - 1 (values in [-1, 1])")
