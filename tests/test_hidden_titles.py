@@ -125,6 +125,22 @@ RULES = {
         "test_report_matches_the_grader": ["sensitivity, specificity, AUC", "malignant positive",
                                            "confusion matrix"],
     },
+    "theory": {
+        "test_conv1d_params": ["(c_in * kernel + 1) * c_out", "nn.Conv1d"],
+        "test_rnn_params": ["units * (input_dim + units + 2)", "two bias vectors"],
+        "test_lstm_params": ["four gates", "4 * units * (input_dim + units + 2)"],
+        "test_dense_on_sequence_params": ["(length * input_dim + 1) * units", "flattened sequence"],
+        "test_params_depend_on_length": ["shared over time", "do not grow with the length", "dense layer"],
+        "test_bn_statement_a": ["is false", "each step slower", "fewer steps"],
+        "test_bn_statement_b": ["is true", "mini-batch's mean and variance", "gamma", "beta"],
+        "test_bn_statement_c": ["is false", "less sensitive to the scale of the initial weights"],
+        "test_correlate_same_random": ["cross-correlation", "not flipped", "zero padding (k - 1) / 2", "image's shape"],
+        "test_laplacian_line_output": ["5 x 5", "8-neighbour Laplacian", "zero padding"],
+        "test_conv_cost_random": ["k * k * c_in * c_out", "h * w * k * k * c_in * c_out MACs", "'same'"],
+        "test_bottleneck_answers": ["keeps height and width", "1x1 reduction to 16 channels"],
+        "test_inception_params_random": ["four branches", "biases only when bias=True"],
+        "test_googlenet_params": ["nine inception blocks", "1024 -> 1000", "bias=False"],
+    },
 }
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ASSIGNMENT_ORDER = ("batchnorm", "gradcam", "kerastuner_mnist", "gas_consumption",
-                    "medical", "flowers", "cnn_arithmetic")
+                    "medical", "flowers", "cnn_arithmetic", "theory")
 GLOB_CHARACTERS = "*?[]"  # nbgrader globs the student id in its paths
 
 

@@ -1,0 +1,51 @@
+"""Persian beside English in the notebooks (issue 23): the courses these homework sets come
+from teach in Persian. Each question cell holds the English text, then the same question in
+Persian in a right-to-left block; code, identifiers and numbers inside it stay left to right
+(markdown code spans and math are isolated by the browser's bidi algorithm; `ltr(...)` wraps a
+plain run that must not be reordered).
+
+Used by authoring/build_<a>.py of batchnorm, cnn_arithmetic, gas_consumption, flowers and theory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from hwtools.course.authoring import markdown
+
+RTL_OPEN = '<div dir="rtl" lang="fa">'
+
+LANGUAGE_NOTE_EN = ("Written answers may be given in **English or Persian** (either is graded the same; "
+                    "code and formulas stay as they are).")
+LANGUAGE_NOTE_FA = ("پاسخ‌های تشریحی را می‌توانید **به فارسی یا انگلیسی** بنویسید (هر دو یکسان نمره می‌گیرند؛ "
+                    "کد و فرمول‌ها همان‌طور که هستند می‌مانند).")
+
+HAND_IN_FA = """
+### پیش از تحویل (Before you hand in, below)
+
+هسته (kernel) را از نو راه‌اندازی کنید و همهٔ سلول‌ها را اجرا کنید (Kernel > Restart Kernel and Run All Cells).
+سپس در یک ترمینال در همین پوشه `hw validate {name}` را اجرا کنید: نوت‌بوک را مثل تصحیح‌گر خودکار از ابتدا
+در یک هستهٔ تازه اجرا می‌کند و یا می‌گوید آزمون‌های عمومی گذشتند یا سلول‌های ناموفق را نام می‌برد.
+گذشتن از آن به معنای نمرهٔ کامل نیست: آزمون‌های پنهان بیشتر بررسی می‌کنند. تحویل با
+`nbgrader submit {assignment} --course deep-learning-hw` (JupyterHub) یا با بارگذاری فایل‌هایی که این
+نوت‌بوک نام می‌برد، بدون تغییر نام، در صفحهٔ درس.
+"""
+
+
+def persian(text: str) -> str:
+    """A right-to-left Persian block (blank lines inside so its markdown is rendered)."""
+    return f"{RTL_OPEN}\n\n{text.strip()}\n\n</div>"
+
+
+def ltr(text: str) -> str:
+    """A left-to-right run inside Persian text (a shape, a list of numbers)."""
+    return f'<span dir="ltr">{text}</span>'
+
+
+def bilingual(english: str, farsi: str):
+    """A markdown cell: the English question, then the Persian one."""
+    return markdown(f"{english.strip()}\n\n{persian(farsi)}")
+
+
+def hand_in_fa(path: Path):
+    """The Persian of the shared hand-in cell that ``write_notebook`` adds after it (put it last in CELLS)."""
+    path = Path(path)
+    return markdown(persian(HAND_IN_FA.format(name=path.name, assignment=path.parent.name)))
