@@ -7,6 +7,8 @@ plain run that must not be reordered).
 Used by authoring/build_<a>.py of batchnorm, cnn_arithmetic, gas_consumption, flowers and theory."""
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 from hwtools.course.authoring import markdown
@@ -30,9 +32,24 @@ HAND_IN_FA = """
 """
 
 
+MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*$")
+
+
+def _html_heading(match) -> str:
+    """A markdown heading as an HTML one: the feedback page names each question after the last
+    markdown heading above it, which must stay the English one."""
+    text = html.escape(match.group(2), quote=False)
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+    text = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
+    level = len(match.group(1))
+    return f"<h{level}>{text}</h{level}>"
+
+
 def persian(text: str) -> str:
-    """A right-to-left Persian block (blank lines inside so its markdown is rendered)."""
-    return f"{RTL_OPEN}\n\n{text.strip()}\n\n</div>"
+    """A right-to-left Persian block (blank lines inside so its markdown is rendered; its
+    headings written in HTML)."""
+    lines = [MARKDOWN_HEADING.sub(_html_heading, line) for line in text.strip().splitlines()]
+    return f"{RTL_OPEN}\n\n" + "\n".join(lines) + "\n\n</div>"
 
 
 def ltr(text: str) -> str:
