@@ -55,12 +55,9 @@ def graded(tmp_path_factory):
 def shots(request):
     folder = screenshot_folder()
     yield folder
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    line = f"browser screenshots ({len(list(folder.glob('*.png')))}): {folder}"
-    if reporter:
-        reporter.write_line("\n" + line)
-    else:
-        print(line)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # shown in the run's output, failed or not
+        print(f"\nbrowser screenshots ({len(list(folder.glob('*.png')))}): {folder}")
 
 
 @pytest.fixture(scope="module")
