@@ -4,8 +4,9 @@ runs it: `HW_DB_URL=postgresql+psycopg://...` in the environment of every hw run
 - the batchnorm sample class autogrades into Postgres with the same scores, cell by cell, as into
   SQLite, and `hw export` writes the same CSVs from either;
 - `hw autograde` killed with kill -9 mid-run and run again loses and duplicates nothing;
-- while `hw autograde --force` records grades, a second process writes manual scores and comments
-  for the same students through nbgrader's API, the way the formgrader does (one commit a box);
+- while `hw autograde --force` records grades (bob_partial has resubmitted, so his rows really
+  change), a second process writes manual scores and comments for the same students through
+  nbgrader's API, the way the formgrader does (one commit a box);
   afterwards every manual score and comment is the TA's last, every autograded score is recorded,
   nobody saw a lock error, and `hw export` adds the two.
 
@@ -17,6 +18,7 @@ import csv
 import difflib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -181,7 +183,15 @@ TA = textwrap.dedent("""
 def test_manual_grading_while_the_autograder_records_loses_no_update(sqlite_class, killed_and_rerun, tmp_path):
     _, sqlite_cells, _ = sqlite_class
     course, url = killed_and_rerun["course"], killed_and_rerun["url"]
-    manual = sorted(key for key, (auto, _, needs) in sqlite_cells.items() if needs)
+    # bob_partial resubmits (alice_correct's work) while a TA grades: the regrade really writes
+    # his rows (new automatic scores, and an answer that now waits for a TA) as the TA writes them
+    shutil.rmtree(course.submission_dir("bob_partial", ASSIGNMENT))
+    shutil.copytree(course.submission_dir("alice_correct", ASSIGNMENT), course.submission_dir("bob_partial", ASSIGNMENT))
+    expected = {key: sqlite_cells[("alice_correct", *key[1:])] if key[0] == "bob_partial" else value
+                for key, value in sqlite_cells.items()}
+    assert {k: v for k, v in expected.items() if k[0] == "bob_partial"} != \
+        {k: v for k, v in sqlite_cells.items() if k[0] == "bob_partial"}
+    manual = sorted(key for key, (auto, _, needs) in expected.items() if needs)
     assert len({student for student, _, _ in manual}) >= 2, manual
     stop, out = tmp_path / "stop", tmp_path / "ta.json"
     ta = subprocess.Popen([sys.executable, "-c", TA, url, json.dumps(manual), str(stop), str(out)],
@@ -202,19 +212,19 @@ def test_manual_grading_while_the_autograder_records_loses_no_update(sqlite_clas
     assert written["rounds"] >= 10, written["rounds"]
 
     after = cells(url)
-    assert after.keys() == sqlite_cells.keys()
+    assert after.keys() == expected.keys()
     from nbgrader.api import Gradebook
 
     with Gradebook(url, "deep-learning-hw") as gb:
         comments = {(s.student.id, n.name, c.name): c.manual_comment
                     for s in gb.assignment_submissions(ASSIGNMENT) for n in s.notebooks for c in n.comments}
     for key, (auto, manual_score, needs) in after.items():
-        assert auto == sqlite_cells[key][0], key  # every autograded score recorded
+        assert auto == expected[key][0], key  # every autograded score recorded
         if key in manual:
             score, comment = written["last"]["|".join(key)]
             assert (manual_score, needs, comments[key]) == (score, False, comment), key  # the TA's last word
         else:
-            assert (manual_score, needs) == sqlite_cells[key][1:], key
+            assert (manual_score, needs) == expected[key][1:], key
 
     hw(course, url, "export")
     with open(course.root / "grades.csv", newline="") as handle:
