@@ -1,13 +1,15 @@
 """Builds source/cnn_arithmetic/cnn_arithmetic.ipynb (run: python authoring/build_cnn_arithmetic.py)."""
 from pathlib import Path
 
-from hwtools.course.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
+from hwtools.course.authoring import (hidden_group, locked_code, public_tests, solution_code,
                                write_notebook, written_answer)
+from hwtools.course.bilingual import LANGUAGE_NOTE_EN, LANGUAGE_NOTE_FA, bilingual, hand_in_fa
 
+NOTEBOOK = Path(__file__).resolve().parents[1] / "source" / "cnn_arithmetic" / "cnn_arithmetic.ipynb"
 PUBLIC_DONE = 'print("Public tests passed. Hidden tests will also grade this.")'
 
 LAYER_ARITHMETIC = [
-    markdown("""
+    bilingual("""
 ## 1. Layer arithmetic (7 points, hidden tests)
 
 All sizes are along **one** spatial axis (height or width; square inputs and kernels use the
@@ -17,6 +19,16 @@ input positions.
 
 The hidden tests call your functions on fresh random layer configurations and compare them
 with real layers, so a formula that only fits the seed's numbers is not enough.
+""", """
+## ۱. حساب لایه‌ها (۷ نمره، آزمون پنهان)
+
+همهٔ اندازه‌ها در راستای **یک** محور فضایی‌اند (ارتفاع یا عرض؛ ورودی‌ها و هسته‌های مربعی همان عدد را دو بار
+به کار می‌برند). قراردادها همان قراردادهای PyTorch و Keras است: بدون `ceil_mode`، اندازه‌های خروجی **به پایین
+گرد می‌شوند**، و یک هستهٔ متسع (dilated) با اندازهٔ `k` و نرخ اتساع `d` روی `d * (k - 1) + 1` موقعیت ورودی
+گسترده می‌شود.
+
+آزمون‌های پنهان تابع‌های شما را روی پیکربندی‌های تصادفی تازه فرا می‌خوانند و با لایه‌های واقعی مقایسه
+می‌کنند؛ پس فرمولی که فقط با اعداد تمرین جور درآید کافی نیست.
 """),
     solution_code("conv_output_size", '''
 def conv_output_size(n, kernel, stride=1, padding=0, dilation=1):
@@ -65,7 +77,7 @@ assert_equal_number(same_padding(3), 1, name="same padding of a 3x3 filter")
 ]
 
 SEED000_Q5 = [
-    markdown("""
+    bilingual("""
 ## 2. Seed 000, question 5: a network with dilated convolutions (5 points, hidden tests)
 
 A 256 x 256 x 3 image goes through:
@@ -88,6 +100,19 @@ Assign `q5_output_shapes`, a list of nine `(height, width, channels)` tuples, an
 **Assign literal values or arithmetic expressions** (`64 * (3 * 3 * 3 + 1)`), not calls of
 your functions: the grader reads these variables without running your notebook. Check them
 with your functions in the public test cell.
+""", """
+## ۲. سری ۰۰۰، پرسش ۵: شبکه‌ای با کانولوشن‌های متسع (۵ نمره، آزمون پنهان)
+
+یک تصویر `256 x 256 x 3` از این لایه‌ها می‌گذرد (همان جدول بالا): Conv(64, 3x3, 'same')، Dilated-Conv(32,
+5x5، گام 2، اتساع 2، 'valid')، MaxPool(2x2، گام 2)، Conv(128, 3x3, 'same')، Dilated-Conv(64, 5x5، گام 2،
+اتساع 4، 'valid')، MaxPool(2x2، گام 2)، Conv(256, 3x3, 'same')، Dilated-Conv(128, 5x5، گام 2، اتساع 2،
+'valid')، MaxPool(2x2، گام 2).
+
+`q5_output_shapes` را با فهرستی از نُه تاپل `(height, width, channels)` و `q5_params` را با فهرستی از نُه عدد
+صحیح (پارامترهای هر لایه، با بایاس) مقداردهی کنید.
+
+**مقدار صریح یا عبارت حسابی بنویسید** (`64 * (3 * 3 * 3 + 1)`)، نه فراخوانی تابع‌هایتان: تصحیح‌گر این
+متغیرها را بدون اجرای نوت‌بوک شما می‌خواند. آن‌ها را با تابع‌هایتان در سلول آزمون عمومی بررسی کنید.
 """),
     solution_code("q5_table", """
 ### BEGIN SOLUTION
@@ -104,10 +129,14 @@ assert len(q5_params) == 9 and all(isinstance(p, int) for p in q5_params), "q5_p
 assert_equal_number(q5_output_shapes[0][0], conv_output_size(256, 3, padding=same_padding(3)), name="layer 1 size")
 {PUBLIC_DONE}
 """),
-    markdown("""
+    bilingual("""
 The seed first printed **dilation 8** for layer 8 and corrected it to 2. With dilation 8,
 how many input positions does layer 8's 5x5 kernel span along one axis, and does it fit the
 map it receives? Assign `q5_d8_effective_kernel` (an int) and `q5_d8_fits` (True or False).
+""", """
+تمرین نخست برای لایهٔ ۸ **اتساع 8** نوشته بود و سپس آن را به 2 اصلاح کرد. با اتساع 8، هستهٔ ۵×۵ لایهٔ ۸ در
+راستای یک محور روی چند موقعیت ورودی گسترده می‌شود، و آیا در نقشه‌ای که دریافت می‌کند جا می‌گیرد؟
+`q5_d8_effective_kernel` (عدد صحیح) و `q5_d8_fits` (True یا False) را مقداردهی کنید.
 """),
     solution_code("q5_dilation8", """
 ### BEGIN SOLUTION
@@ -117,9 +146,12 @@ q5_d8_fits = False
 """),
     hidden_group("hidden_q5_table", 5, "every layer's output shape and parameters, and the dilation-8 "
                  "variant, against the network built in torch"),
-    markdown("""
+    bilingual("""
 What happens to layer 8 with dilation 8, in numbers and in a framework (what does Keras or
 PyTorch do with it)? (written, graded by a TA)
+""", """
+با اتساع 8 برای لایهٔ ۸ چه پیش می‌آید، به عدد و در یک چارچوب (Keras یا PyTorch با آن چه می‌کنند)؟
+(تشریحی، با تصحیح دستیار آموزشی)
 """),
     written_answer("answer_dilation8", """
 Its kernel spans 8 * (5 - 1) + 1 = 33 positions, but layer 8 receives an 11 x 11 map:
@@ -131,11 +163,16 @@ correction) or a larger input.
 ]
 
 OTHER_SEED_COUNTS = [
-    markdown("""
+    bilingual("""
 ## 3. Parameter counts from the other seeds (5 points, hidden tests)
 
 **(a) Seed 000, 6-e.** Trainable parameters of a fully connected layer from 10 to 20 units
 followed by batch normalisation: assign `fc_bn_trainable_params`.
+""", """
+## ۳. تعداد پارامترها در تمرین‌های دیگر (۵ نمره، آزمون پنهان)
+
+**(الف) سری ۰۰۰، ۶-ه.** پارامترهای قابل آموزش یک لایهٔ تمام‌متصل از 10 به 20 واحد که پس از آن نرمال‌سازی
+دسته‌ای آمده است: `fc_bn_trainable_params` را مقداردهی کنید.
 """),
     solution_code("fc_batchnorm", """
 ### BEGIN SOLUTION
@@ -143,11 +180,15 @@ fc_bn_trainable_params = 10 * 20 + 20 + 2 * 20
 ### END SOLUTION
 """),
     hidden_group("hidden_fc_batchnorm", 1, "fc_bn_trainable_params against torch Linear + BatchNorm1d"),
-    markdown("""
+    bilingual("""
 **(b) Seed 001, question 3.** A 28 x 28 x 1 image goes through Conv2D(32, 3x3, stride 2,
 padding 'same') -> MaxPooling2D(2x2) -> Flatten -> Dense(5) (Keras layers). Assign
 `q3_conv_shape` and `q3_pool_shape` (height, width, channels), `q3_conv_params`,
 `q3_flatten_size` and `q3_dense_params`.
+""", """
+**(ب) سری ۰۰۱، پرسش ۳.** یک تصویر `28 x 28 x 1` از Conv2D(32, 3x3، گام 2، padding='same') ->
+MaxPooling2D(2x2) -> Flatten -> Dense(5) (لایه‌های Keras) می‌گذرد. `q3_conv_shape` و `q3_pool_shape`
+(ارتفاع، عرض، کانال‌ها)، `q3_conv_params`، `q3_flatten_size` و `q3_dense_params` را مقداردهی کنید.
 """),
     solution_code("seed001_q3", """
 ### BEGIN SOLUTION
@@ -159,13 +200,19 @@ q3_dense_params = 5 * (1568 + 1)
 ### END SOLUTION
 """),
     hidden_group("hidden_seed001_q3", 2, "the shapes and parameters against the model built in Keras"),
-    markdown("""
+    bilingual("""
 **(c) Seed 004.** Parameters of **AlexNet** (the single-tower version: 227 x 227 x 3 input,
 conv1 96 filters 11x11 stride 4, 3x3/2 max pooling after conv1, conv2 and conv5, conv2 256
 5x5 padding 2, conv3-5 384, 384, 256 filters 3x3 padding 1, no groups, then fully connected
 4096, 4096, 1000) and of **VGG16** (224 x 224 x 3, thirteen 3x3 convolutions with padding 1
 in blocks of 64, 64 | 128, 128 | 256 x 3 | 512 x 3 | 512 x 3, a 2x2/2 max pooling after each
 block, then 4096, 4096, 1000). Assign `alexnet_params` and `vgg16_params`.
+""", """
+**(ج) سری ۰۰۴.** پارامترهای **AlexNet** (نسخهٔ تک‌برجی: ورودی `227 x 227 x 3`، conv1 با 96 فیلتر 11x11 و گام
+4، max pooling 3x3/2 پس از conv1، conv2 و conv5، conv2 با 256 فیلتر 5x5 و padding 2، conv3 تا conv5 با 384،
+384 و 256 فیلتر 3x3 و padding 1، بدون گروه، سپس لایه‌های تمام‌متصل 4096، 4096 و 1000) و **VGG16** (ورودی
+`224 x 224 x 3`، سیزده کانولوشن 3x3 با padding 1 در بلوک‌های 64, 64 | 128, 128 | 256 x 3 | 512 x 3 | 512 x 3،
+یک max pooling 2x2/2 پس از هر بلوک، سپس 4096، 4096 و 1000). `alexnet_params` و `vgg16_params` را مقداردهی کنید.
 """),
     solution_code("classic_nets", """
 ### BEGIN SOLUTION
@@ -185,9 +232,12 @@ assert len(q3_conv_shape) == 3 and len(q3_pool_shape) == 3, "shapes are (height,
 {PUBLIC_DONE}
 """),
     hidden_group("hidden_classic_nets", 2, "alexnet_params and vgg16_params against the networks built in torch"),
-    markdown("""
+    bilingual("""
 Why do NiN and GoogLeNet need far fewer parameters than AlexNet and VGG16? Point at the
 layers that hold most of AlexNet's and VGG16's parameters. (written, graded by a TA)
+""", """
+چرا NiN و GoogLeNet به پارامترهای بسیار کمتری از AlexNet و VGG16 نیاز دارند؟ لایه‌هایی را نشان دهید که بیشتر
+پارامترهای AlexNet و VGG16 در آن‌هاست. (تشریحی، با تصحیح دستیار آموزشی)
 """),
     written_answer("answer_nin_googlenet", """
 Most of AlexNet's (about 58.6 of 62.4 million) and VGG16's (about 123.6 of 138.4 million)
@@ -196,13 +246,13 @@ parameters sit in the fully connected layers, above all the first one (9216 x 40
 pixel) bring the channels to the number of classes and global average pooling replaces the
 classifier, which has no parameters. GoogLeNet's inception blocks use 1x1 convolutions to
 reduce the channels before the 3x3 and 5x5 convolutions and also end with global average
-pooling and a single small linear layer: a few million parameters (the seed cites about 4
-million for GoogLeNet and 2 million for NiN).
+pooling and a single small linear layer: about 7 million parameters (the theory notebook counts
+them; the seed's "about 4 million" matches no count); the seed cites about 2 million for NiN.
 """, points=2),
 ]
 
 GAP_EXAMPLE = [
-    markdown("""
+    bilingual("""
 ## 4. Seed 001: forward and backward through a convolution and global average pooling (5 points, hidden tests)
 
 `conv2d_valid(x, w)` computes the single-channel cross-correlation used by deep-learning
@@ -210,6 +260,13 @@ frameworks (stride 1, no padding, the kernel is not flipped):
 `O[i, j] = sum_{m, n} x[i + m, j + n] * w[m, n]`. A global average pooling (GAP) follows:
 `L = mean(O)`. `gap_filter_gradient(x, w)` returns `dL/dw`, an array of `w`'s shape.
 Use numpy only.
+""", """
+## ۴. سری ۰۰۱: گذر رو به جلو و رو به عقب از یک کانولوشن و global average pooling (۵ نمره، آزمون پنهان)
+
+`conv2d_valid(x, w)` هم‌بستگی متقابل تک‌کاناله‌ای را حساب می‌کند که چارچوب‌های یادگیری عمیق به کار می‌برند
+(گام 1، بدون padding، هسته وارونه نمی‌شود): `O[i, j] = sum_{m, n} x[i + m, j + n] * w[m, n]`. پس از آن یک
+global average pooling (GAP) می‌آید: `L = mean(O)`. `gap_filter_gradient(x, w)` مقدار `dL/dw` را برمی‌گرداند،
+آرایه‌ای هم‌شکل `w`. فقط از numpy استفاده کنید.
 """),
     solution_code("conv2d_valid", '''
 def conv2d_valid(x, w):
@@ -234,11 +291,16 @@ def gap_filter_gradient(x, w):
     return conv2d_valid(x, upstream)
     ### END SOLUTION
 '''),
-    markdown("""
+    bilingual("""
 The seed's example: `X = [[2, 3, 4], [3, 1, 5], [4, -1, -2]]` and `F = [[0, 3], [1, -2]]`.
 Work it out by hand (then check it with your functions) and assign `example_output` (the
 2x2 output as a list of lists), `example_gap` (L) and `example_dL_dF` (a list of lists).
 The seed's key took `dL/dO = 1` everywhere: is that the gradient of `L = mean(O)`?
+""", """
+مثال تمرین: `X = [[2, 3, 4], [3, 1, 5], [4, -1, -2]]` و `F = [[0, 3], [1, -2]]`. آن را با دست حل کنید (سپس با
+تابع‌هایتان بررسی کنید) و `example_output` (خروجی ۲×۲ به‌صورت فهرستی از فهرست‌ها)، `example_gap` (همان L) و
+`example_dL_dF` (فهرستی از فهرست‌ها) را مقداردهی کنید. پاسخ‌نامهٔ تمرین `dL/dO = 1` را همه‌جا فرض کرده بود:
+آیا این گرادیان `L = mean(O)` است؟
 """),
     solution_code("gap_example", """
 ### BEGIN SOLUTION
@@ -259,7 +321,7 @@ assert_close(gap_filter_gradient(seed_x, seed_f), example_dL_dF, name="gap_filte
 ]
 
 RECEPTIVE_FIELD = [
-    markdown("""
+    bilingual("""
 ## 5. Seed 002: the receptive field of dilated convolutions (3 points, hidden tests)
 
 A stack of L convolutions without padding; layer l has kernel `k_l`, dilation `d_l` and
@@ -267,6 +329,13 @@ stride `s_l` (lists, first layer first). `receptive_field(kernels, dilations, st
 returns how many input positions (along one axis) one output unit of the last layer
 depends on. `relative_receptive_field(kernels, dilations, strides, input_size)` returns it
 as a fraction of the input size along that axis (seed 002's R_relative).
+""", """
+## ۵. سری ۰۰۲: میدان دریافت (receptive field) کانولوشن‌های متسع (۳ نمره، آزمون پنهان)
+
+پشته‌ای از L کانولوشن بدون padding؛ لایهٔ l هستهٔ `k_l`، اتساع `d_l` و گام `s_l` دارد (فهرست‌ها، لایهٔ اول
+نخست). `receptive_field(kernels, dilations, strides)` برمی‌گرداند که یک واحد خروجی لایهٔ آخر (در راستای یک محور)
+به چند موقعیت ورودی وابسته است. `relative_receptive_field(kernels, dilations, strides, input_size)` آن را به‌صورت
+کسری از اندازهٔ ورودی در همان محور برمی‌گرداند (`R_relative` در سری ۰۰۲).
 """),
     solution_code("receptive_field", '''
 def receptive_field(kernels, dilations, strides):
@@ -294,10 +363,13 @@ assert_close(relative_receptive_field([3, 3], [1, 1], [1, 1], 10), 0.5, name="re
 """),
     hidden_group("hidden_receptive_field", 3, "random stacks (kernels, dilations, strides) against impulse "
                  "probing through torch convolutions"),
-    markdown("""
+    bilingual("""
 Seed 002, 2: you want a relative receptive field above a threshold T at the lowest cost
 (FLOPs). How should the dilations and strides be chosen, and does the answer depend on the
 number of layers L? (written, graded by a TA)
+""", """
+سری ۰۰۲، ۲: می‌خواهید میدان دریافت نسبی با کمترین هزینه (FLOPs) از آستانهٔ T بیشتر شود. اتساع‌ها و گام‌ها را
+چگونه باید انتخاب کرد، و آیا پاسخ به تعداد لایه‌ها L بستگی دارد؟ (تشریحی، با تصحیح دستیار آموزشی)
 """),
     written_answer("answer_rf_tradeoff", """
 With R = 1 + sum_l d_l (k_l - 1) prod_{i<l} s_i, we need R / N > T. Dilation widens the
@@ -312,7 +384,7 @@ suffice, and the optimum balances the number of layers against their dilations.
 ]
 
 CELLS = [
-    markdown("""
+    bilingual("""
 # Convolution arithmetic, checked by an oracle
 
 Shape and parameter questions from the seed homeworks (000, 001, 002, 004). You write small
@@ -325,7 +397,18 @@ numpy functions and fill answer variables; a few written answers are graded by a
 * The grader loads your notebook's imports, functions and **constant assignments** (literal
   values and arithmetic expressions) without running the other cells: answer variables
   must not call functions.
-"""),
+""" + "\n* " + LANGUAGE_NOTE_EN, """
+# حساب کانولوشن، بررسی‌شده با یک مرجع (oracle)
+
+پرسش‌های شکل و تعداد پارامتر از تمرین‌های ۰۰۰، ۰۰۱، ۰۰۲ و ۰۰۴. تابع‌های کوچک numpy می‌نویسید و متغیرهای پاسخ
+را پر می‌کنید؛ چند پاسخ تشریحی را دستیار آموزشی تصحیح می‌کند.
+
+* فقط از `math` و `numpy` استفاده کنید. بودجه: بدون آموزش؛ هر سلول روی هر لپ‌تاپی در چند ثانیه اجرا می‌شود.
+* **آزمون‌های پنهان کار شما را** با لایه‌های واقعی (torch و Keras) که تصحیح‌گر می‌سازد، روی شبکه‌های تمرین و
+  روی پیکربندی‌های تصادفی تازه مقایسه می‌کنند. آزمون‌های عمومی زیر فقط موارد پایه را بررسی می‌کنند.
+* تصحیح‌گر importها، تابع‌ها و **مقداردهی‌های ثابت** نوت‌بوک شما (مقدار صریح و عبارت حسابی) را بدون اجرای
+  سلول‌های دیگر بارگذاری می‌کند: متغیرهای پاسخ نباید تابعی را فراخوانی کنند.
+""" + "\n* " + LANGUAGE_NOTE_FA),
     locked_code("setup", """
 import math
 
@@ -338,7 +421,8 @@ from hwtools.checks import assert_close, assert_equal_number
     *OTHER_SEED_COUNTS,
     *GAP_EXAMPLE,
     *RECEPTIVE_FIELD,
+    hand_in_fa(NOTEBOOK),
 ]
 
 if __name__ == "__main__":
-    write_notebook(Path(__file__).resolve().parents[1] / "source" / "cnn_arithmetic" / "cnn_arithmetic.ipynb", CELLS)
+    write_notebook(NOTEBOOK, CELLS)

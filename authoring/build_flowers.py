@@ -1,11 +1,14 @@
 """Builds source/flowers/flowers.ipynb (run: python authoring/build_flowers.py)."""
 from pathlib import Path
 
-from hwtools.course.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
+from hwtools.course.authoring import (hidden_group, locked_code, public_tests, solution_code,
                                write_notebook, written_answer)
+from hwtools.course.bilingual import LANGUAGE_NOTE_EN, LANGUAGE_NOTE_FA, bilingual, hand_in_fa
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "source" / "flowers" / "flowers.ipynb"
 
 CELLS = [
-    markdown("""
+    bilingual("""
 # Flower classification with transfer learning (MobileNetV2)
 
 Seed 001, question 4. Five classes: **daisy, dandelion, roses, sunflowers, tulips** (the
@@ -30,7 +33,31 @@ Do not repeat them: the grader checks each one.
 * Graded: `split_dataset` and `flower_dataset` (hidden tests call them in a fresh process), and
   what you save in `artifacts/`: the grader loads your models, inspects them and measures their
   accuracy on its own test images. Written answers are graded by a TA.
-"""),
+""" + "\n* " + LANGUAGE_NOTE_EN, """
+# دسته‌بندی گل‌ها با یادگیری انتقالی (MobileNetV2)
+
+سری ۰۰۱، پرسش ۴. پنج کلاس: **daisy، dandelion، roses، sunflowers، tulips** (مجموعهٔ `flower_photos` در
+TensorFlow). تصاویر را تقسیم می‌کنید، یک خط لولهٔ ورودی Keras می‌سازید، یک CNN کوچک را از صفر به‌عنوان مبنا
+(baseline) آموزش می‌دهید، سپس MobileNetV2 از پیش آموزش‌دیده روی ImageNet را با یک سر (head) تازه، و در پایان
+لایه‌های بالایی پایهٔ آن را تنظیم دقیق (fine-tune) می‌کنید.
+
+پاسخ‌نامه‌ای که این تمرین از آن آمده **اشکال‌های واقعی** دارد: پیمایشگر اعتبارسنجی آن پوشهٔ *آزمون* را
+می‌خواند، پیکسل‌ها را به [0, 1] مقیاس می‌داد در حالی که MobileNetV2 پیش‌پردازش خودش `preprocess_input` را
+می‌خواهد (مقادیر در [-1, 1])، پایه را هرگز منجمد نکرد، و مدلش بیش‌برازش (overfit) شد. آن‌ها را تکرار نکنید:
+تصحیح‌گر هر کدام را بررسی می‌کند.
+
+* داده: `load_flower_photos()` مجموعهٔ flower_photos را با Keras دریافت می‌کند (یا از نسخهٔ محلی شما استفاده
+  می‌کند: `HW_FLOWERS_PATH=/path/to/flower_photos`). بدون اینترنت، یک مجموعهٔ تصویر کوچک پنج‌کلاسه می‌سازد، و
+  MobileNetV2 (بدون وزن‌های ImageNet) وزن‌های کوچک جایگزین آفلاین (OFFLINE STAND-IN) را که روی گل‌های ساختگی
+  دیگری پیش‌آموزش دیده‌اند بارگذاری می‌کند (بودجه‌های با alpha 0.35) یا از وزن‌های تصادفی شروع می‌کند (alpha 1.0
+  در بودجهٔ full): این را در خروجی خود می‌گوید.
+* بودجه: `HW_MODE=full` (مال شما) روی هر 3,670 تصویر با اندازهٔ 160 پیکسل آموزش می‌دهد: مبنا، سر و تنظیم دقیق،
+  هر کدام تا 10 دوره (EarlyStopping معمولاً زودتر تمامشان می‌کند)، تقریباً نیم تا یک ساعت روی CPU یک لپ‌تاپ
+  (تخمینی؛ روی GPU چند دقیقه). تصحیح‌گر خودکار بودجهٔ کوچک‌تر `grade` را اجرا می‌کند.
+* آنچه نمره می‌گیرد: `split_dataset` و `flower_dataset` (آزمون‌های پنهان آن‌ها را در یک فرایند تازه فرا
+  می‌خوانند)، و آنچه در `artifacts/` ذخیره می‌کنید: تصحیح‌گر مدل‌های شما را بارگذاری و بررسی می‌کند و دقتشان را روی
+  تصاویر آزمون خودش اندازه می‌گیرد. پاسخ‌های تشریحی را دستیار آموزشی تصحیح می‌کند.
+""" + "\n* " + LANGUAGE_NOTE_FA),
     locked_code("setup", """
 import json
 import random
@@ -55,7 +82,7 @@ print(f"budget {mode()}: {dict(BUDGET)}")
 flowers_dir = load_flower_photos(fixture_images_per_class=BUDGET["fixture_images_per_class"])
 source_dir = subsample_classes(flowers_dir, "flowers_subset", BUDGET["images_per_class"])
 """),
-    markdown("""
+    bilingual("""
 ## 1. Split the images
 
 Write `split_dataset(src, dst, ratios=(0.8, 0.1, 0.1), seed=0)`. For **each class folder** of
@@ -69,6 +96,20 @@ Write `split_dataset(src, dst, ratios=(0.8, 0.1, 0.1), seed=0)`. For **each clas
 * running it again on the same `dst` gives the same folders (no duplicated or stale files).
 
 Return a dict `{split: {class: number of images}}`.
+""", """
+## ۱. تقسیم تصاویر
+
+تابع `split_dataset(src, dst, ratios=(0.8, 0.1, 0.1), seed=0)` را بنویسید. برای **هر پوشهٔ کلاس** در `src`،
+فایل‌های تصویر آن را با مولدی که با `seed` بذرگذاری شده بُر بزنید و آن‌ها را در `dst/train/<class>`،
+`dst/validation/<class>` و `dst/test/<class>` **کپی** کنید:
+
+* کلاسی با `n` تصویر، `round(n * ratios[1])` تصویر اعتبارسنجی، `round(n * ratios[2])` تصویر آزمون و بقیه را
+  (دست‌کم یکی) برای آموزش می‌گیرد؛
+* سه بخش از هم جدا هستند و روی هم هر تصویر را دقیقاً یک بار دارند؛
+* بذر یکسان تقسیم یکسان می‌دهد؛ `src` دست‌نخورده می‌ماند؛
+* اجرای دوباره روی همان `dst` همان پوشه‌ها را می‌دهد (بدون فایل تکراری یا کهنه).
+
+یک دیکشنری `{split: {class: number of images}}` برگردانید.
 """),
     solution_code("split", """
 def split_dataset(src, dst, ratios=(0.8, 0.1, 0.1), seed=0):
@@ -109,7 +150,7 @@ print("Public tests passed. Hidden tests will also grade this.")
     hidden_group("hidden_split", 2, "split_dataset on the grader's own image tree: counts per class and part, "
                  "disjoint parts that use every image once, the same split for the same seed, the source left "
                  "intact, and no duplicates when run again"),
-    markdown("""
+    bilingual("""
 ## 2. The input pipeline
 
 Write `flower_dataset(folder, image_size, batch_size, training, seed=0)`: one part of the split
@@ -126,6 +167,22 @@ Then build `train_ds`, `validation_ds` and `test_ds` from `data/train`, `data/va
 them with `save_datasets_record`, and define `augmentation`, a `keras.Sequential` of random
 flips and rotations: it goes inside the models, where Keras applies it to training batches
 only. Never augment validation or test data: their scores must measure the images as they are.
+""", """
+## ۲. خط لولهٔ ورودی
+
+تابع `flower_dataset(folder, image_size, batch_size, training, seed=0)` را بنویسید: یک بخش از تقسیم به‌صورت یک
+خط لولهٔ کامل `tf.data` از دسته‌های `(images, labels)`، ساخته‌شده با `keras.utils.image_dataset_from_directory`
+(برچسب‌ها عدد صحیح، نام کلاس‌ها `CLASS_NAMES`، مقادیر خام پیکسل در [0, 255])، که فقط وقتی `training` است بُر
+می‌خورد، و cache و prefetch می‌شود. فهرست فایل‌هایی را که می‌خواند روی خروجی نگه دارید
+(`dataset.file_paths = raw.file_paths`): همان چیزی است که `save_datasets_record` ثبت می‌کند. فقط از آرگومان‌های
+آن و آنچه سلول setup وارد می‌کند استفاده کنید: تصحیح‌گر آن را به‌تنهایی روی پوشه‌های خودش فرا می‌خواند و بررسی
+می‌کند که دسته‌های اعتبارسنجی و آزمون دقیقاً همان تصاویر رمزگشایی‌شده باشند، در هر گذر یکسان.
+
+سپس `train_ds`، `validation_ds` و `test_ds` را از `data/train`، `data/validation` و `data/test` بسازید (اندازهٔ
+تصویر `IMAGE_SIZE`، اندازهٔ دسته `BUDGET["batch_size"]`، بذر `SEED`)، آن‌ها را با `save_datasets_record` ثبت
+کنید، و `augmentation` را تعریف کنید: یک `keras.Sequential` از وارونه‌سازی‌ها و چرخش‌های تصادفی؛ درون مدل‌ها
+قرار می‌گیرد، جایی که Keras آن را فقط روی دسته‌های آموزشی اعمال می‌کند. داده‌های اعتبارسنجی یا آزمون را هرگز
+افزونه (augment) نکنید: امتیازشان باید تصاویر را همان‌طور که هستند بسنجد.
 """),
     solution_code("pipeline", """
 def flower_dataset(folder, image_size, batch_size, training, seed=0):
@@ -161,11 +218,16 @@ print("Public tests passed. Hidden tests will also grade this.")
     hidden_group("hidden_pipeline", 3, "the validation data comes from the validation folder (never the test "
                  "folder), the three datasets read exactly the files of your split, and flower_dataset gives "
                  "validation and test batches that are the decoded images, unaugmented, the same on every pass"),
-    markdown("""
+    bilingual("""
 ## 3. Baseline: a small CNN from scratch
 
 Train a small CNN (augmentation, `Rescaling(1/255)`, two or three Conv2D/MaxPooling blocks,
 dropout, `Dense(5, softmax)`) for `BUDGET["baseline_epochs"]` epochs and plot its learning curves.
+""", """
+## ۳. مبنا: یک CNN کوچک از صفر
+
+یک CNN کوچک (افزونه‌سازی، `Rescaling(1/255)`، دو یا سه بلوک Conv2D/MaxPooling، dropout، `Dense(5, softmax)`)
+را `BUDGET["baseline_epochs"]` دوره آموزش دهید و منحنی‌های یادگیری آن را رسم کنید.
 """),
     solution_code("baseline", """
 ### BEGIN SOLUTION
@@ -181,7 +243,7 @@ plot_history({"baseline CNN": baseline_history}, "small CNN from scratch")
 plt.show()
 ### END SOLUTION
 """, tags=("training",)),
-    markdown("""
+    bilingual("""
 ## 4. Transfer learning: MobileNetV2 with a new head
 
 Build the model on `keras.Input(IMAGE_SIZE + (3,))` taking raw pixels in [0, 255]:
@@ -196,6 +258,20 @@ the head: `GlobalAveragePooling2D`, `Dropout`, `Dense(5, activation="softmax")`.
 `BUDGET["fine_tune_at"]` on (the layers before stay frozen), recompile with
 `BUDGET["fine_tune_learning_rate"]`, train again, and save the final model as
 `artifacts/model.keras`.
+""", """
+## ۴. یادگیری انتقالی: MobileNetV2 با یک سر تازه
+
+مدل را روی `keras.Input(IMAGE_SIZE + (3,))` با پیکسل‌های خام در [0, 255] بسازید: `augmentation`، سپس
+پیش‌پردازش خود MobileNetV2 به‌صورت یک لایه (`preprocess_input` بازهٔ [0, 255] را به [-1, 1] می‌برد: یک لایهٔ
+`Rescaling` دقیقاً همین کار را می‌کند)، سپس پایه از `mobilenet_v2_base(BUDGET["image_size"], BUDGET["alpha"])`
+که با `training=False` فراخوانی می‌شود، سپس سر: `GlobalAveragePooling2D`، `Dropout`،
+`Dense(5, activation="softmax")`.
+
+**مرحلهٔ سر**: پایه را منجمد کنید، با `BUDGET["head_learning_rate"]` و callbackهای `EarlyStopping`،
+`ReduceLROnPlateau` و `ModelCheckpoint` آموزش دهید، سپس مدل را در `artifacts/head_model.keras` ذخیره کنید.
+**تنظیم دقیق**: پایه را از لایهٔ `BUDGET["fine_tune_at"]` به بعد از انجماد خارج کنید (لایه‌های پیش از آن منجمد
+می‌مانند)، با `BUDGET["fine_tune_learning_rate"]` دوباره compile کنید، باز آموزش دهید، و مدل نهایی را در
+`artifacts/model.keras` ذخیره کنید.
 """),
     solution_code("transfer", """
 ### BEGIN SOLUTION
@@ -246,7 +322,11 @@ print("Public tests passed. Hidden tests will also grade this.")
                  "dropout, 5-way softmax), MobileNetV2's preprocessing checked on known pixel values, the base "
                  "frozen in the head stage, only its top unfrozen when fine-tuning, and the final model's "
                  "accuracy on the grader's own test images"),
-    markdown("## 5. Evaluation: test accuracy, confusion matrix, misclassified images"),
+    bilingual("""
+## 5. Evaluation: test accuracy, confusion matrix, misclassified images
+""", """
+## ۵. ارزیابی: دقت آزمون، ماتریس درهم‌ریختگی، تصاویر اشتباه دسته‌بندی‌شده
+"""),
     solution_code("evaluation", """
 ### BEGIN SOLUTION
 test_images = np.concatenate([images.numpy() for images, _ in test_ds])
@@ -259,7 +339,15 @@ show_misclassified(test_images, test_labels, predicted)
 plt.show()
 ### END SOLUTION
 """),
-    markdown("## 6. Questions (graded by a TA)\n\n**Why is the base frozen while the new head is trained?**"),
+    bilingual("""
+## 6. Questions (graded by a TA)
+
+**Why is the base frozen while the new head is trained?**
+""", """
+## ۶. پرسش‌ها (با تصحیح دستیار آموزشی)
+
+**چرا پایه در حالی که سر تازه آموزش می‌بیند منجمد است؟**
+"""),
     written_answer("answer_frozen", """
 The new head starts from random weights, so its first gradients are large and noisy; flowing back
 into the base they would wreck the pre-trained ImageNet features before the head has learned
@@ -267,14 +355,22 @@ anything. Freezing the base trains only the head on fixed features (few paramete
 overfitting on a small set, faster epochs); fine-tuning then unfreezes only the top of the base,
 with a low learning rate, once the head is sensible.
 """, points=1),
-    markdown("**Why MobileNetV2's `preprocess_input` and not rescaling to [0, 1]?**"),
+    bilingual("""
+**Why MobileNetV2's `preprocess_input` and not rescaling to [0, 1]?**
+""", """
+**چرا `preprocess_input` خود MobileNetV2 و نه مقیاس‌دهی به [0, 1]؟**
+"""),
     written_answer("answer_preprocessing", """
 The ImageNet weights were trained on inputs scaled to [-1, 1] (`x / 127.5 - 1`). Feeding [0, 1]
 shifts and squeezes every input away from the distribution the filters and batch-norm statistics
 expect, so the pre-trained features degrade. The preprocessing must match the one used in
 pre-training, and it sits inside the model so that training, evaluation and deployment agree.
 """, points=1),
-    markdown("**How did you diagnose overfitting, and what reduced it?**"),
+    bilingual("""
+**How did you diagnose overfitting, and what reduced it?**
+""", """
+**بیش‌برازش را چگونه تشخیص دادید، و چه چیزی آن را کاهش داد؟**
+"""),
     written_answer("answer_overfitting", """
 Diagnosis: the learning curves: training accuracy keeps rising while validation accuracy stalls
 and validation loss rises (measured on the real validation folder, not the test folder). Remedies:
@@ -282,6 +378,7 @@ augmentation applied to training batches only, dropout in the head, a frozen bas
 parameters), early stopping with the best weights restored, a reduced learning rate on plateaus,
 and fine-tuning only the top layers with a small learning rate.
 """, points=2),
+    hand_in_fa(NOTEBOOK),
 ]
 
 if __name__ == "__main__":

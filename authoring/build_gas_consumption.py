@@ -2,11 +2,14 @@
 from pathlib import Path
 
 from hwtools.assignments.gas_consumption import CSV_NAME, generate_consumption
-from hwtools.course.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
+from hwtools.course.authoring import (hidden_group, locked_code, public_tests, solution_code,
                                write_notebook, written_answer)
+from hwtools.course.bilingual import LANGUAGE_NOTE_EN, LANGUAGE_NOTE_FA, bilingual, hand_in_fa
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "source" / "gas_consumption" / "consumption.ipynb"
 
 CELLS = [
-    markdown("""
+    bilingual("""
 # Gas consumption with an LSTM: why is R² negative?
 
 Seed 000, question 3. The inputs are the **date, hour, Gregorian month and temperature**; the
@@ -23,7 +26,24 @@ R² on the test part is **negative**: worse than predicting the mean. Find out w
 * What is graded: your `make_windows` and `chronological_split` (hidden tests on fresh inputs),
   and what your fixed pipeline **saves in `artifacts/`**: the grader loads your model and
   scalers and measures R² itself on the test part. Written answers are graded by a TA.
-"""),
+""" + "\n* " + LANGUAGE_NOTE_EN, """
+# مصرف گاز با LSTM: چرا R² منفی است؟
+
+سری ۰۰۰، پرسش ۳. ورودی‌ها **تاریخ، ساعت، ماه میلادی و دما** هستند و خروجی **مصرف گاز** ساعت بعد. خط لولهٔ LSTM
+که در زیر آمده اجرا می‌شود، اما R² آن روی بخش آزمون **منفی** است: بدتر از پیش‌بینی میانگین. علت را پیدا کنید و
+آن را اصلاح کنید.
+
+* **داده مدل‌سازی شده است، نه اندازه‌گیری‌شده**: `gas_consumption.csv` (دو سال، ساعتی) با یک مدل فیزیکی مستند و
+  بذرگذاری‌شده ساخته شده است (`hwtools/assignments/gas_consumption.py`: درجه‌های گرمایش با لختی گرمایی، الگوی
+  مصرف روزانه و هفتگی با تعطیلی آخر هفتهٔ ایران، نوروز، نویز). فایل CSV واقعی یک مدرس با همین ستون‌ها
+  (`date, hour, month, temperature, consumption`) بدون تغییر کار می‌کند: بارگذار، ساختار فایل را بررسی می‌کند
+  و می‌گوید فایل نادرست چه ایرادی دارد.
+* بودجه: `HW_MODE=full` (مال شما، چند دقیقه روی CPU یک لپ‌تاپ)؛ تصحیح‌گر خودکار بودجهٔ کوچک‌تر `grade` را با
+  آستانه‌هایی که برای آن تنظیم شده اجرا می‌کند.
+* آنچه نمره می‌گیرد: `make_windows` و `chronological_split` شما (آزمون‌های پنهان روی ورودی‌های تازه)، و آنچه خط
+  لولهٔ اصلاح‌شدهٔ شما **در `artifacts/` ذخیره می‌کند**: تصحیح‌گر مدل و scalerهای شما را بارگذاری می‌کند و R² را
+  خودش روی بخش آزمون اندازه می‌گیرد. پاسخ‌های تشریحی را دستیار آموزشی تصحیح می‌کند.
+""" + "\n* " + LANGUAGE_NOTE_FA),
     locked_code("setup", """
 import json
 
@@ -55,10 +75,14 @@ def build_lstm(n_inputs, units=BUDGET["lstm_units"], learning_rate=BUDGET["learn
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     return model
 """),
-    markdown("""
+    bilingual("""
 ## 1. The given pipeline (run it, do not change it)
 
 This is the code handed to you. It trains an LSTM and reports a negative R².
+""", """
+## ۱. خط لولهٔ داده‌شده (اجرا کنید، تغییر ندهید)
+
+این همان کدی است که به شما داده شده: یک LSTM آموزش می‌دهد و R² منفی گزارش می‌کند.
 """),
     locked_code("given_pipeline", """
 def given_windows(features, target, lookback):
@@ -84,11 +108,16 @@ given_model.fit(X_train[:BUDGET["max_train_windows"]], y_train[:BUDGET["max_trai
 given_r2 = r2_score(y_test, given_model.predict(X_test, verbose=0))
 print(f"given pipeline: R^2 on the test part = {given_r2:.3f}")
 """, tags=("training",)),
-    markdown("""
+    bilingual("""
 ## 2. Diagnosis (written, graded by a TA)
 
 List **every** fault of the given pipeline you find. For each: what it does wrong, why it
 matters for a time series, and which way it pushes R² (down, or up dishonestly).
+""", """
+## ۲. عیب‌یابی (تشریحی، با تصحیح دستیار آموزشی)
+
+**همهٔ** ایرادهای خط لولهٔ داده‌شده را که پیدا می‌کنید فهرست کنید. برای هر کدام: چه کار نادرستی می‌کند، چرا برای
+یک سری زمانی اهمیت دارد، و R² را به کدام سو می‌برد (پایین، یا به‌طور غیرصادقانه بالا).
 """),
     written_answer("answer_diagnosis", """
 1. **R² on mixed units (the negative R²).** The target is scaled to [0, 1] for training, so the
@@ -108,7 +137,7 @@ matters for a time series, and which way it pushes R² (down, or up dishonestly)
    present, not the future. The window for the target at time t must end at t - horizon.
 5. No validation part and no early stopping: nothing tells when to stop training.
 """, points=3),
-    markdown("""
+    bilingual("""
 ## 3. The fixed pipeline
 
 Complete the two functions below, then the pipeline.
@@ -121,6 +150,18 @@ Complete the two functions below, then the pipeline.
   `target` of shape (T,) and returns `X` of shape (N, lookback, F) and `y` of shape (N,), with
   N = T - lookback - horizon + 1: the window of the target at time t holds exactly the rows
   t - horizon - lookback + 1 ... t - horizon (never t or later).
+""", """
+## ۳. خط لولهٔ اصلاح‌شده
+
+دو تابع زیر و سپس خط لوله را کامل کنید.
+
+* `chronological_split(n_rows, train_fraction, validation_fraction)` سه آرایهٔ عدد صحیح از شمارهٔ سطرها
+  برمی‌گرداند (آموزش، اعتبارسنجی، آزمون)، پیوسته و به ترتیب زمان، با `round(n_rows * train_fraction)` سطر
+  آموزشی و `round(n_rows * (train_fraction + validation_fraction))` سطر پیش از بخش آزمون.
+* `make_windows(features, target, lookback, horizon)` ورودی `features` با شکل `(T, F)` و `target` با شکل `(T,)`
+  می‌گیرد و `X` با شکل `(N, lookback, F)` و `y` با شکل `(N,)` برمی‌گرداند، که در آن
+  `N = T - lookback - horizon + 1`: پنجرهٔ هدف زمان t دقیقاً سطرهای `t - horizon - lookback + 1` تا
+  `t - horizon` را دارد (هرگز t یا پس از آن را).
 """),
     solution_code("functions", """
 def chronological_split(n_rows, train_fraction, validation_fraction):
@@ -154,13 +195,20 @@ print("Public tests passed. Hidden tests will also grade this.")
 """),
     hidden_group("hidden_windows", 3, "make_windows: shapes, and every window holds exactly the hours "
                  "before its target (checked on a series whose values are their own time index)"),
-    markdown("""
+    bilingual("""
 Now the pipeline, with every fault fixed: chronological split (fractions `SPLIT_FRACTIONS`),
 scalers fitted on the training rows only and applied to all rows, windows from `make_windows`
 (`LOOKBACK`, `HORIZON`; a window may reach back before its part, the past is known), an LSTM
 from `build_lstm` trained with early stopping on the validation part, predictions
 inverse-transformed before R². `run_pipeline` takes one switch per fault so the ablation below
 can fix them one at a time; the fully fixed run is saved with `save_artifacts`.
+""", """
+اکنون خط لوله، با اصلاح همهٔ ایرادها: تقسیم زمانی (نسبت‌های `SPLIT_FRACTIONS`)، scalerهایی که فقط روی سطرهای
+آموزشی برازش می‌شوند و روی همهٔ سطرها اعمال می‌شوند، پنجره‌هایی از `make_windows` (`LOOKBACK`، `HORIZON`؛ یک
+پنجره می‌تواند به پیش از بخش خود برسد، گذشته معلوم است)، یک LSTM از `build_lstm` که با توقف زودهنگام روی بخش
+اعتبارسنجی آموزش می‌بیند، و پیش‌بینی‌هایی که پیش از R² به مقیاس اصلی برگردانده می‌شوند. `run_pipeline` برای هر
+ایراد یک کلید دارد تا آزمایش حذفی (ablation) زیر بتواند آن‌ها را یکی‌یکی اصلاح کند؛ اجرای کاملاً اصلاح‌شده با
+`save_artifacts` ذخیره می‌شود.
 """),
     solution_code("pipeline", """
 ### BEGIN SOLUTION
@@ -242,11 +290,16 @@ print("Public tests passed. Hidden tests will also grade this.")
                  "consumption units; the reported R^2 computed in consumption units"),
     hidden_group("hidden_quality", 3, "R^2 of your saved model on the grader's test windows above the "
                  "budget's threshold, and better than the seasonal-naive baseline"),
-    markdown("""
+    bilingual("""
 ## 4. Ablation: what does each fault cost?
 
 Each row fixes **one** fault only (the others stay as given), then all of them together.
 To save time these variants train for `BUDGET["ablation_epochs"]` epochs.
+""", """
+## ۴. آزمایش حذفی: هر ایراد چه هزینه‌ای دارد؟
+
+هر سطر **فقط یک** ایراد را اصلاح می‌کند (بقیه همان‌طور که داده شده‌اند می‌مانند)، و سپس همه را با هم. برای صرفه‌جویی
+در زمان، این حالت‌ها `BUDGET["ablation_epochs"]` دوره (epoch) آموزش می‌بینند.
 """),
     solution_code("ablation", """
 ### BEGIN SOLUTION
@@ -260,9 +313,12 @@ for name, value in ablation.items():
     print(f"{name:22s} R^2 = {value:10.3f}")
 ### END SOLUTION
 """, tags=("training",)),
-    markdown("""
+    bilingual("""
 **What does the ablation table show? Which fix turns R² positive, and which fixes make the
 number honest rather than larger?** (written, graded by a TA)
+""", """
+**جدول آزمایش حذفی چه نشان می‌دهد؟ کدام اصلاح R² را مثبت می‌کند، و کدام اصلاح‌ها عدد را صادق می‌کنند نه
+بزرگ‌تر؟** (تشریحی، با تصحیح دستیار آموزشی)
 """),
     written_answer("answer_ablation", """
 Only the units fix makes R² positive on its own, and with the shuffled split and the leaking
@@ -271,7 +327,11 @@ the target sits inside its own window. The split and window fixes alone leave R�
 negative (the units are still mixed), yet they are what makes the final number honest.
 Together the fixes give a model that beats the seasonal-naive baseline.
 """, points=1),
-    markdown("## 5. A test week: predicted and actual consumption"),
+    bilingual("""
+## 5. A test week: predicted and actual consumption
+""", """
+## ۵. یک هفتهٔ آزمون: مصرف پیش‌بینی‌شده و واقعی
+"""),
     solution_code("plot_week", """
 ### BEGIN SOLUTION
 week = slice(0, 7 * 24)
@@ -286,6 +346,7 @@ plt.tight_layout()
 plt.show()
 ### END SOLUTION
 """),
+    hand_in_fa(NOTEBOOK),
 ]
 
 if __name__ == "__main__":

@@ -13,9 +13,8 @@ from conftest import REPO
 from hwtools.course.bilingual import RTL_OPEN
 from hwtools.course.sanitize import SanitizeOutputs
 
-# gradcam, kerastuner_mnist and medical are still English only (their builders are being edited);
-# cnn_arithmetic, gas_consumption and flowers join as their builders get their Persian
-BILINGUAL = ["theory", "batchnorm"]
+# gradcam, kerastuner_mnist and medical are still English only (their builders are being edited)
+BILINGUAL = ["theory", "batchnorm", "cnn_arithmetic", "gas_consumption", "flowers"]
 PERSIAN_LETTERS = re.compile(r"[\u0600-\u06FF]{3,}")
 RTL_BLOCK = re.compile(re.escape(RTL_OPEN) + r"(.*?)</div>", re.S)
 
@@ -80,3 +79,7 @@ def test_html_keeps_persian_right_to_left(assignment):
     # markdown inside the blocks is rendered (code spans become <code>, left to right by bidi)
     assert any(block.find("code") for block in blocks)
     assert not any("**" in block.get_text() or "`" in block.get_text() for block in blocks)
+    # code and bracketed numbers are isolated left to right, and no tag ended up inside code
+    assert all(code.get("dir") == "ltr" or code.find_parent(attrs={"dir": "ltr"})
+               for block in blocks for code in block.find_all("code"))
+    assert not any("<span" in block.get_text() or "<code" in block.get_text() for block in blocks)

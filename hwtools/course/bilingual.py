@@ -35,20 +35,35 @@ HAND_IN_FA = """
 MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*$")
 
 
+CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+# a bracketed run with no Persian letter in it: [0, 255], (height, width, channels), (3,)
+LATIN_BRACKETS = re.compile(r"[\[(][^\]\[()\u0600-\u06FF]*[\])]")
+
+
 def _html_heading(match) -> str:
     """A markdown heading as an HTML one: the feedback page names each question after the last
     markdown heading above it, which must stay the English one."""
     text = html.escape(match.group(2), quote=False)
-    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+    text = re.sub(r"`([^`]+)`", r'<code dir="ltr">\1</code>', text)
     text = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
     level = len(match.group(1))
     return f"<h{level}>{text}</h{level}>"
 
 
+def _left_to_right(line: str) -> str:
+    """Code spans and bracketed Latin runs isolated left to right: inside right-to-left text
+    the bidi algorithm would otherwise move their braces, commas and signs ([0, 255] would read
+    [255 ,0])."""
+    parts = CODE_SPAN.split(line)
+    return "".join(ltr(part) if index % 2 else LATIN_BRACKETS.sub(lambda m: ltr(m.group()), part)
+                   for index, part in enumerate(parts))
+
+
 def persian(text: str) -> str:
     """A right-to-left Persian block (blank lines inside so its markdown is rendered; its
-    headings written in HTML)."""
-    lines = [MARKDOWN_HEADING.sub(_html_heading, line) for line in text.strip().splitlines()]
+    headings written in HTML; code and bracketed Latin runs left to right)."""
+    lines = [MARKDOWN_HEADING.sub(_html_heading, line) if MARKDOWN_HEADING.match(line) else _left_to_right(line)
+             for line in text.strip().splitlines()]
     return f"{RTL_OPEN}\n\n" + "\n".join(lines) + "\n\n</div>"
 
 
