@@ -92,20 +92,25 @@ def group_totals(checks: list[dict]) -> dict[str, dict]:
 def group_report(group: str, total: dict, max_points: float, status: str = "ok") -> str:
     """The text a student reads in the feedback for one hidden grade cell. A check the grader
     could not run (``grader_error``) is neither PASS nor FAIL: its line says so, and its detail
-    stays with the TA (``grader_errors``)."""
-    lines = [f"Hidden tests {group}: {total['earned']:g} / {max_points:g} points"]
+    stays with the TA (``grader_errors``). Its frame and the checks' titles are in the course's
+    feedback language (``hwtools.grading.messages``); the [PASS]/[FAIL] marks stay as they are."""
+    from hwtools.grading.messages import gettext as _
+
+    lines = [_("Hidden tests {group}: {earned} / {max_points} points").format(
+        group=group, earned=f"{total['earned']:g}", max_points=f"{max_points:g}")]
     for check in total["checks"]:
         if check.get("grader_error"):
-            lines.append(f"  [NOT CHECKED] {check['description']} ({check['earned']:g}/{check['points']:g}): "
-                         f"{GRADER_ERROR_MESSAGE}")
+            lines.append(f"  [NOT CHECKED] {_(check['description'])} ({check['earned']:g}/{check['points']:g}): "
+                         f"{_(GRADER_ERROR_MESSAGE)}")
             continue
         mark = "PASS" if check["passed"] else "FAIL"
-        lines.append(f"  [{mark}] {check['description']} ({check['earned']:g}/{check['points']:g})")
+        lines.append(f"  [{mark}] {_(check['description'])} ({check['earned']:g}/{check['points']:g})")
         if check["message"]:
             lines.extend("         " + line for line in check["message"].splitlines())
     ran = sum(c["points"] for c in total["checks"])
     if ran < max_points:
-        lines.append(f"  {max_points - ran:g} points of checks did not run: {status}")
+        lines.append("  " + _("{points} points of checks did not run: {status}").format(
+            points=f"{max_points - ran:g}", status=status))
     return "\n".join(lines) + "\n"
 
 

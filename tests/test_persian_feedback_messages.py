@@ -1,0 +1,68 @@
+"""Feedback of the hidden checks in Persian (issue 23): one switch for the course
+(HW_FEEDBACK_LANGUAGE), English by default, messages kept in a gettext catalogue read with
+Babel. One failing check rendered in each language, and the catalogue kept in step with the
+checks' titles it translates."""
+import ast
+import re
+
+import pytest
+from babel.messages.pofile import read_po
+
+from conftest import REPO
+from hwtools.grading import messages
+from hwtools.grading.hidden_runner import group_report, group_totals
+
+CATALOGUE = REPO / "hwtools" / "locale" / "fa" / "LC_MESSAGES" / "feedback.po"
+
+
+def theory_titles() -> dict:
+    tree = ast.parse((REPO / "tests" / "hidden" / "theory" / "test_theory.py").read_text())
+    return {node.name: ast.get_docstring(node).splitlines()[0] for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
+
+
+def failing_report() -> str:
+    """The hidden cell of the batch-norm statements with statement (a) answered wrong."""
+    titles = theory_titles()
+    checks = [{"id": name, "group": "hidden_bn_statements", "points": 1.0, "description": titles[name],
+               "passed": name != "test_bn_statement_a", "earned": float(name != "test_bn_statement_a"),
+               "message": "bn_statement_a: the statement is false (the reason is in this check's title)"
+               if name == "test_bn_statement_a" else ""}
+              for name in ("test_bn_statement_a", "test_bn_statement_b", "test_bn_statement_c")]
+    total = group_totals(checks)["hidden_bn_statements"]
+    return group_report("hidden_bn_statements", total, 4.0, "the kernel died")
+
+
+def test_english_by_default(monkeypatch):
+    monkeypatch.delenv(messages.SWITCH, raising=False)
+    report = failing_report()
+    assert report.startswith("Hidden tests hidden_bn_statements: 2 / 4 points\n")
+    assert "  [FAIL] Statement (a) is false: batch norm makes each step slower" in report
+    assert "  1 points of checks did not run: the kernel died" in report
+    assert not re.search(r"[\u0600-\u06FF]", report)
+
+
+def test_persian_with_the_switch(monkeypatch):
+    monkeypatch.setenv(messages.SWITCH, "fa")
+    report = failing_report()
+    assert report.startswith("آزمون‌های پنهان hidden_bn_statements: 2 از 4 نمره\n")
+    assert "  [FAIL] گزارهٔ (الف) نادرست است: نرمال‌سازی دسته‌ای هر گام را کندتر می‌کند" in report
+    assert "  [PASS] گزارهٔ (ب) درست است" in report
+    assert "  1 نمره از بررسی‌ها اجرا نشد: the kernel died" in report
+    # the student's failure message, which carries their values, is kept as the check wrote it
+    assert "bn_statement_a: the statement is false" in report
+
+
+def test_an_unknown_language_stays_english(monkeypatch):
+    monkeypatch.setenv(messages.SWITCH, "xx")
+    assert failing_report().startswith("Hidden tests hidden_bn_statements")
+
+
+def test_catalogue_translates_every_theory_title_and_keeps_placeholders():
+    with open(CATALOGUE, "rb") as handle:
+        catalogue = {m.id: m for m in read_po(handle, locale="fa") if m.id}
+    missing = {name for name, title in theory_titles().items() if title not in catalogue}
+    assert not missing, f"titles changed or added without their Persian: {missing}"
+    for message in catalogue.values():
+        assert not message.fuzzy and re.search(r"[\u0600-\u06FF]", message.string), message.id
+        assert re.findall(r"\{\w+\}", message.id) == re.findall(r"\{\w+\}", message.string), message.id
