@@ -157,6 +157,17 @@ def cmd_report(course: Course, args) -> None:
     print(f"wrote {path}")
 
 
+def cmd_similarity(course: Course, args) -> None:
+    from hwtools.course import similarity
+    from hwtools.course.sanitize import terminal_safe
+
+    assignment = _assignments(course, [args.assignment])[0]
+    result = similarity.analyse(course, assignment, args.threshold)
+    output = Path(args.output) if args.output else similarity.default_report(course, assignment)
+    print(terminal_safe(similarity.summary(result)))
+    print(f"wrote {similarity.write_report(result, output)} (for the course staff: never put it in feedback)")
+
+
 def cmd_validate(course: Course | None, args) -> None:
     from hwtools.course.validate import validate_notebooks
 
@@ -220,6 +231,11 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("assignments", nargs="*")
     report.add_argument("--output", help="default: reports/class_summary.html at the course root, from any folder")
     report.set_defaults(run=cmd_report)
+    similar = sub.add_parser("similarity", help="TAs: which pairs of students' solutions look copied (HTML, reports/)")
+    similar.add_argument("assignment")
+    similar.add_argument("--threshold", type=float, default=0.5, help="flag pairs from this similarity on (0..1)")
+    similar.add_argument("--output", help="default: reports/similarity_<assignment>.html at the course root")
+    similar.set_defaults(run=cmd_similarity)
     validate = sub.add_parser("validate", help="students: run a notebook's public tests (hidden tests grade more)")
     validate.add_argument("notebooks", nargs="+")
     validate.set_defaults(run=cmd_validate, needs_course=False)
