@@ -44,7 +44,12 @@ def test_english_by_default(monkeypatch):
 
 def test_persian_with_the_switch(monkeypatch):
     monkeypatch.setenv(messages.SWITCH, "fa")
-    report = failing_report()
+    shown = failing_report()
+    # each Persian text is a right-to-left isolate in the left-to-right report, its Latin runs
+    # (identifiers, numbers, the group's name) left-to-right isolates inside it
+    assert f"[FAIL] {messages.RLI}گزارهٔ (الف) نادرست است" in shown
+    assert f"{messages.LRI}hidden_bn_statements: 2{messages.PDI} از {messages.LRI}4{messages.PDI} نمره" in shown
+    report = re.sub("[\u2066-\u2069]", "", shown)
     assert report.startswith("آزمون‌های پنهان hidden_bn_statements: 2 از 4 نمره\n")
     assert "  [FAIL] گزارهٔ (الف) نادرست است: نرمال‌سازی دسته‌ای هر گام را کندتر می‌کند" in report
     assert "  [PASS] گزارهٔ (ب) درست است" in report

@@ -5,12 +5,18 @@ for the course; ``export`` it beside ``HW_MODE``, or set it at the top of nbgrad
 Messages live in a gettext catalogue, ``hwtools/locale/<language>/LC_MESSAGES/feedback.po``,
 read with Babel: its msgids are the English texts exactly as the grader writes them (report
 lines, and each check's title, the first line of its docstring). A text the catalogue lacks, or
-holds as fuzzy, stays English; so does everything an unknown language asks for."""
+holds as fuzzy, stays English; so does everything an unknown language asks for.
+
+The feedback shows a report as preformatted left-to-right text, where the bidi algorithm would
+scramble a Persian line with formulas in it: a right-to-left translation is therefore a Unicode
+isolate (RLI ... PDI), and each Latin run inside it (identifiers, formulas, numbers, the values
+of placeholders) a left-to-right isolate (LRI ... PDI)."""
 from __future__ import annotations
 
 import functools
 import logging
 import os
+import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -19,6 +25,11 @@ DEFAULT = "en"
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 DOMAIN = "feedback"
 SWITCH = "HW_FEEDBACK_LANGUAGE"
+RIGHT_TO_LEFT = {"fa", "ar", "he", "ur"}
+LRI, RLI, PDI = "\u2066", "\u2067", "\u2069"
+# a run without Arabic-script letters or punctuation (the spaces around it stay outside)
+LATIN_RUN = re.compile(r"[^\s\u0600-\u06FF\u060C\u061B](?:[^\u0600-\u06FF\u060C\u061B]*[^\s\u0600-\u06FF\u060C\u061B])?")
+OPENING, CLOSING = "([{", ")]}"
 
 log = logging.getLogger("hwtools.grading")
 
@@ -42,7 +53,31 @@ def catalogue(language: str) -> dict[str, str]:
         return {}
     with open(LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po", "rb") as handle:
         messages = read_po(handle, locale=language, domain=DOMAIN)
-    return {m.id: m.string for m in messages if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
+    found = {m.id: m.string for m in messages if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
+    if language in RIGHT_TO_LEFT:
+        found = {english: isolated(text) for english, text in found.items()}
+    return found
+
+
+def _left_to_right(run: str) -> str:
+    """A Latin run as a left-to-right isolate; a bracket it does not close (or open) stays
+    outside, paired with its partner in the right-to-left text."""
+    lead, core, trail = "", run, ""
+    while core and core[0] in ":;,. ":  # punctuation that ends the Persian before it
+        lead, core = lead + core[0], core[1:]
+    depth = lambda t: sum(t.count(c) for c in OPENING) - sum(t.count(c) for c in CLOSING)
+    while core and core[0] in OPENING and depth(core) > 0:
+        lead, core = lead + core[0], core[1:]
+    while core and core[-1] in CLOSING and depth(core) < 0:
+        core, trail = core[:-1], core[-1] + trail
+    if not re.search(r"[A-Za-z0-9{}]", core):
+        return run
+    return lead + LRI + core + PDI + trail
+
+
+def isolated(text: str) -> str:
+    """Right-to-left TEXT as an isolate, its Latin runs as left-to-right isolates inside it."""
+    return RLI + LATIN_RUN.sub(lambda m: _left_to_right(m.group()), text) + PDI
 
 
 def gettext(text: str, language: str | None = None) -> str:
