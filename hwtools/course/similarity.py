@@ -47,6 +47,7 @@ THRESHOLD = 0.5
 COMMON_CLASS_SIZE = 10  # from this class size on, fingerprints most of the class shares are ignored
 COMMON_SHARE = 0.5
 SHOWN_PAIRS = 30
+ANSWER_KEY = "[answer key]"  # never a student's id: '[' is refused in ids (nbgrader globs them)
 
 _KEEP_NAMES = set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins))
 _DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
@@ -327,10 +328,18 @@ class Result:
     threshold: float = THRESHOLD
 
 
-def analyse(course: Course, assignment: str, threshold: float = THRESHOLD) -> Result:
+def analyse(course: Course, assignment: str, threshold: float = THRESHOLD, answer_key: bool = True) -> Result:
+    """Every pair of the assignment's students (and, with ANSWER_KEY, each student against the
+    instructor's solution in source/, as the party ``[answer key]``: a leaked key is copied too)."""
     release = release_regions(course, assignment) if (course.release / assignment).is_dir() else []
     given = {r.text.strip() for r in release}
     documents = []
+    if answer_key and (course.source / assignment).is_dir():
+        from hwtools.sandbox.untrusted_files import read_regular_tree
+
+        files, _, _ = read_regular_tree(course.source, (assignment,))
+        key = [r for r in read_regions(files)[0] if r.text.strip() not in given]
+        documents.append(document(ANSWER_KEY, key))
     for student in course.students(assignment):
         regions, left_out = student_regions(course, student, assignment, given)
         doc = document(student, regions)
@@ -407,7 +416,7 @@ def render(result: Result, shown: int = SHOWN_PAIRS) -> str:
              f"<h1>{title}</h1>",
              "<p>For the course staff only: never part of a student's feedback. Similar code is a reason to "
              "look, not a verdict (compare with the histogram: what is normal for this assignment).</p>",
-             f"<p>{len(result.documents)} students, {len(result.pairs)} pairs, {len(flagged)} flagged "
+             f"<p>{_who(result)}, {len(result.pairs)} pairs, {len(flagged)} flagged "
              f"(similarity at least {threshold:.2f}). Comments, docstrings, names, literals, formatting and "
              "the order of top-level definitions are ignored; code given in the release is left out.</p>"]
     if result.refused:
@@ -418,7 +427,10 @@ def render(result: Result, shown: int = SHOWN_PAIRS) -> str:
                      f"src='data:image/png;base64,{_histogram_png(values, threshold)}'>")
     top = result.pairs[:max(shown, len(flagged))]
     if top:
-        parts.append("<h2>Most similar pairs</h2><table><tr><th>#</th><th>students</th><th>similarity</th>"
+        parts.append(f"<h2>Most similar pairs</h2><p>The {len(top)} most similar of {len(result.pairs)}, each "
+                     "below with what matched highlighted on both sides (code given in the release is never "
+                     "highlighted: it is not compared).</p>"
+                     "<table><tr><th>#</th><th>students</th><th>similarity</th>"
                      "<th>share of each one's fingerprints</th><th>shared fingerprints</th></tr>")
         for rank, pair in enumerate(top, 1):
             css = " class='flag'" if pair.flagged else ""
@@ -444,10 +456,15 @@ def render(result: Result, shown: int = SHOWN_PAIRS) -> str:
     return "".join(parts)
 
 
+def _who(result: Result) -> str:
+    students = sum(d.student != ANSWER_KEY for d in result.documents)
+    key = " and the answer key (source/)" if len(result.documents) > students else ""
+    return f"{students} students{key}"
+
+
 def summary(result: Result, most: int = 5) -> str:
     flagged = [p for p in result.pairs if p.flagged]
-    lines = [f"{result.assignment}: {len(result.documents)} students, {len(result.pairs)} pairs, "
-             f"{len(flagged)} flagged"]
+    lines = [f"{result.assignment}: {_who(result)}, {len(result.pairs)} pairs, {len(flagged)} flagged"]
     for pair in result.pairs[:most]:
         lines.append(f"  {pair.similarity:.2f}  {pair.first} & {pair.second}{'  (flagged)' if pair.flagged else ''}")
     return "\n".join(lines)
