@@ -8,13 +8,14 @@ import io
 import keyword
 import os
 import re
+import subprocess
+import sys
 import tokenize
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from hwtools.cli import main
 from hwtools.course import similarity
 from hwtools.course.sample_class import build_sample_class
 
@@ -233,10 +234,32 @@ def test_the_answer_key_is_compared_and_links_are_not_followed(course):
     assert any("link" in line for line in mallory.left_out), mallory.left_out
 
 
-def test_hw_similarity_writes_the_report_under_reports(planted, monkeypatch, capsys):
-    monkeypatch.setenv("HW_COURSE_ROOT", str(planted.root))
-    main(["similarity", "batchnorm"])
-    said = capsys.readouterr().out
-    assert "1 flagged" in said and "pete_copy" in said.splitlines()[1]
-    assert (planted.root / "reports" / "similarity_batchnorm.html").is_file()
-    assert not any(planted.feedback.rglob("similarity*")) if planted.feedback.exists() else True
+def test_hw_similarity_on_the_sample_class_finds_the_planted_copy(planted):
+    """The command a TA types, from a folder inside the course: the copy first, the report in reports/."""
+    hw = Path(sys.executable).parent / "hw"
+    env = dict(os.environ, PATH=f"{hw.parent}{os.pathsep}{os.environ['PATH']}")
+    env.pop("HW_COURSE_ROOT", None)
+    done = subprocess.run([str(hw), "similarity", "batchnorm"], cwd=planted.submitted, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "batchnorm: 7 students and the answer key (source/), 28 pairs, 1 flagged", lines
+    assert lines[1].split() == ["1.00", "olga_original", "&", "pete_copy", "(flagged)"]
+    report = planted.root / "reports" / "similarity_batchnorm.html"
+    assert f"wrote {report}" in lines[-1] and report.is_file()
+    assert not (planted.feedback.exists() and any(planted.feedback.rglob("similarity*")))
+    unknown = subprocess.run([str(hw), "similarity", "batchnrom"], cwd=planted.root, env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert unknown.returncode != 0 and "unknown assignment" in unknown.stderr
+
+
+def test_a_broken_notebook_or_syntax_error_is_compared_as_far_as_it_reads(course):
+    target = hand_in(course, "quinn", SOLUTION.replace("def _update(", "def _update(((", 1))
+    (target / "batchnorm.ipynb").write_text('{"cells": [{"cell_type": "code", "source": 7')
+    hand_in(course, "olga_original", SOLUTION)
+    result = similarity.analyse(course, "batchnorm", answer_key=False)
+    (pair,) = result.pairs
+    assert pair.similarity > 0.5  # the file up to its syntax error still matches
+    quinn = next(d for d in result.documents if d.student == "quinn")
+    assert quinn.left_out == ["batchnorm.ipynb: not read (NotJSONError)"], quinn.left_out
+    assert "batchnorm.ipynb: not read" in similarity.render(result)

@@ -119,7 +119,7 @@ def statements(region: Region, index: int) -> list[tuple[list[str], list[tuple[i
             depth += 1
         elif tok.type == tokenize.DEDENT:
             depth -= 1
-        if tok.type in (tokenize.NEWLINE, tokenize.NL):
+        if tok.type == tokenize.NEWLINE:  # (NL: a blank line, or a line break inside brackets)
             line_start = True
         if tok.type in _DROPPED:
             continue
@@ -368,7 +368,8 @@ def _histogram_png(values: list[float], threshold: float) -> str:
     figure, axis = plt.subplots(figsize=(6, 2.6))
     axis.hist(values, bins=40, range=(0, 1), color="#4c72b0")
     axis.axvline(threshold, color="#c44e52", linestyle="--", label=f"flagged from {threshold:.2f}")
-    axis.set_yscale("log") if values and len(values) > 50 else None
+    if len(values) > 50:
+        axis.set_yscale("log")  # a class's thousands of low pairs beside a few copies
     axis.set_xlabel("similarity of a pair")
     axis.set_ylabel("pairs")
     axis.legend(loc="upper right")
