@@ -126,7 +126,9 @@ def main() -> None:
         ranks = sorted(rank[frozenset(p)] for p in planted)
         independent = [p.similarity for p in result.pairs if frozenset((p.first, p.second)) not in
                        {frozenset(q) for q in planted}]
-        print(f"similarity at scale: {args.assignment}, {len(result.documents)} students, {len(result.pairs)} pairs")
+        students = sum(d.student != similarity.ANSWER_KEY for d in result.documents)
+        print(f"similarity at scale: {args.assignment}, {students} students and the answer key, "
+              f"{len(result.pairs)} pairs ({students * (students - 1) // 2} between students)")
         print(f"  tokens per student: median {sorted(tokens)[len(tokens) // 2]}, max {max(tokens)}")
         print(f"  building the class (not timed in the total): {built:.1f} s")
         print(f"  read + fingerprint + compare: {analysed:.1f} s")
