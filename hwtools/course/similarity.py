@@ -284,7 +284,8 @@ def compare(documents: list[Document], threshold: float = THRESHOLD) -> list[Pai
             second = common / sizes[j] if sizes[j] else 0.0
             score = (first + second) / 2
             flagged = score >= threshold and min(sizes[i], sizes[j]) >= MIN_FINGERPRINTS
-            pairs.append(Pair(documents[i].student, documents[j].student, score, (first, second), common, flagged))
+            pairs.append(Pair(documents[i].student, documents[j].student, float(score), (float(first), float(second)),
+                              common, bool(flagged)))
     pairs.sort(key=lambda p: (-p.similarity, p.first, p.second))
     return pairs
 
