@@ -263,3 +263,33 @@ def test_a_broken_notebook_or_syntax_error_is_compared_as_far_as_it_reads(course
     quinn = next(d for d in result.documents if d.student == "quinn")
     assert quinn.left_out == ["batchnorm.ipynb: not read (NotJSONError)"], quinn.left_out
     assert "batchnorm.ipynb: not read" in similarity.render(result)
+
+
+def random_code(seed: int, functions: int = 6) -> str:
+    """Functions no two students share: random arithmetic over random operators and calls."""
+    import random
+
+    rng = random.Random(seed)
+
+    def expression(depth: int) -> str:
+        if depth == 0 or rng.random() < 0.25:
+            return rng.choice(["a", "b", "c", "1", "2.5"])
+        kind = rng.random()
+        if kind < 0.6:
+            return f"({expression(depth - 1)} {rng.choice('+-*/%')} {expression(depth - 1)})"
+        return f"np.{rng.choice(['sqrt', 'exp', 'abs', 'tanh', 'log1p'])}({expression(depth - 1)})"
+
+    return "\n\n".join(f"def g{seed}_{n}(a, b, c):\n" + "".join(f"    {v} = {expression(4)}\n" for v in "abc")
+                       + "    return a, b, c\n" for n in range(functions))
+
+
+def test_in_a_class_what_most_students_write_does_not_count(course, monkeypatch):
+    """Eleven students who all write the same helpers (what the lecture showed) around their own code."""
+    helpers = SOLUTION.split("def batchnorm_forward")[0]
+    for number in range(11):
+        hand_in(course, f"student{number:02d}", helpers + random_code(number))
+    pairs = similarity.analyse(course, "batchnorm", answer_key=False).pairs
+    assert len(pairs) == 55 and max(p.similarity for p in pairs) < 0.1, pairs[:3]
+    monkeypatch.setattr(similarity, "COMMON_CLASS_SIZE", 1000)  # the same class, the filter off
+    unfiltered = similarity.analyse(course, "batchnorm", answer_key=False).pairs
+    assert min(p.similarity for p in unfiltered) > 0.1, unfiltered[-3:]
