@@ -20,7 +20,7 @@ slice merging):
 - k-grams of normalised tokens are hashed and winnowed (every match of at least
   ``K + WINDOW - 1`` tokens is found). Fingerprints of the release (its notebooks and files,
   tokenized the same way) are discarded, so starter code alone gives no similarity; so are
-  fingerprints that more than half of a class of ten or more share (what everyone writes).
+  fingerprints that more than half of a class of ten or more students share (what everyone writes).
 - A pair's similarity is the mean, over its two students, of the share of each one's
   fingerprints that the other has too. A pair is flagged at ``threshold`` (0.5) or more when
   both students have at least ``MIN_FINGERPRINTS`` fingerprints of their own.
@@ -250,12 +250,13 @@ def fingerprint_class(documents: list[Document], release: list[Region]) -> None:
     boiler = set(_kgram_hashes(given.symbols, codes).tolist())
     for doc in documents:
         doc.fingerprints = {h: p for h, p in _winnowed(_kgram_hashes(doc.symbols, codes)).items() if h not in boiler}
-    if len(documents) >= COMMON_CLASS_SIZE:
+    students = [doc for doc in documents if doc.student != ANSWER_KEY]
+    if len(students) >= COMMON_CLASS_SIZE:
         counts: dict[int, int] = {}
-        for doc in documents:
+        for doc in students:
             for h in doc.fingerprints:
                 counts[h] = counts.get(h, 0) + 1
-        common = {h for h, n in counts.items() if n > COMMON_SHARE * len(documents)}
+        common = {h for h, n in counts.items() if n > COMMON_SHARE * len(students)}
         for doc in documents:
             doc.fingerprints = {h: p for h, p in doc.fingerprints.items() if h not in common}
 
