@@ -35,7 +35,7 @@ def cells_without_persian(notebook) -> list[str]:
     for index, cell in question_cells(notebook):
         if cell.source.startswith("## Before you hand in"):  # the shared English cell; its Persian precedes it
             previous = notebook.cells[index - 1].source
-            if not (previous.startswith(RTL_OPEN) and "`hw validate" in previous):
+            if not (previous.startswith(RTL_OPEN) and "hw validate" in previous):
                 missing.append(f"cell {index}: the hand-in cell has no Persian before it")
             continue
         blocks = RTL_BLOCK.findall(cell.source)

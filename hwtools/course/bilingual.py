@@ -59,12 +59,45 @@ def _left_to_right(line: str) -> str:
                    for index, part in enumerate(parts))
 
 
+LIST_ITEM = re.compile(r"^\s*([*+-]|\d+\.)\s")
+
+
+def _inline_html(text: str) -> str:
+    """A paragraph's markdown (code spans, bold, italics) as HTML, code and bracketed Latin runs
+    left to right."""
+    codes = []
+
+    def hold(match):
+        codes.append(f'<code dir="ltr">{html.escape(match.group()[1:-1], quote=False)}</code>')
+        return f"\x00{len(codes) - 1}\x00"
+
+    text = html.escape(CODE_SPAN.sub(hold, text), quote=False)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+    text = re.sub(r"(?<![*\w])\*([^*\s][^*]*)\*(?![*\w])", r"<i>\1</i>", text)
+    text = LATIN_BRACKETS.sub(lambda m: ltr(m.group()), text)
+    return re.sub("\x00(\\d+)\x00", lambda m: codes[int(m.group(1))], text)
+
+
 def persian(text: str) -> str:
-    """A right-to-left Persian block (blank lines inside so its markdown is rendered; its
-    headings written in HTML; code and bracketed Latin runs left to right)."""
-    lines = [MARKDOWN_HEADING.sub(_html_heading, line) if MARKDOWN_HEADING.match(line) else _left_to_right(line)
-             for line in text.strip().splitlines()]
-    return f"{RTL_OPEN}\n\n" + "\n".join(lines) + "\n\n</div>"
+    """A right-to-left Persian block. Headings are HTML (the feedback page names each question
+    after the last markdown heading above it, which must stay the English one); paragraphs are
+    HTML divs, because JupyterLab's and nbconvert's style sheets align every <p> to the left
+    (`.jp-RenderedHTMLCommon p { text-align: left }`) while a div follows the block's direction;
+    lists stay markdown (their items follow the direction). Code and bracketed Latin runs are
+    left to right."""
+    groups = [g.strip("\n") for g in re.split(r"\n\s*\n", text.strip()) if g.strip()]
+    out = []
+    for group in groups:
+        first = group.splitlines()[0]
+        if MARKDOWN_HEADING.match(first) and len(group.splitlines()) == 1:
+            out.append(MARKDOWN_HEADING.sub(_html_heading, first))
+        elif LIST_ITEM.match(first):
+            out.append("\n".join(_left_to_right(line) for line in group.splitlines()))
+        else:
+            out.append(f"<div>{_inline_html(' '.join(line.strip() for line in group.splitlines()))}</div>\n<br>")
+    if out[-1].endswith("\n<br>"):  # no gap below the last paragraph
+        out[-1] = out[-1][:-len("\n<br>")]
+    return f"{RTL_OPEN}\n\n" + "\n\n".join(out) + "\n\n</div>"
 
 
 def ltr(text: str) -> str:

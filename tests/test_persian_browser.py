@@ -1,0 +1,53 @@
+"""Persian in a real browser (issue 23): the notebook page nbconvert writes (after the course's
+sanitizer, as the feedback page gets it) is laid out right to left in Chromium for every Persian
+block, with code and bracketed numbers left to right inside; a screenshot is left for a person
+(the folder is printed)."""
+import nbformat
+import pytest
+from nbconvert import HTMLExporter
+
+from conftest import REPO
+from hwtools.course.sanitize import SanitizeOutputs
+from services import chromium_path, screenshot_folder
+
+
+@pytest.fixture(scope="module")
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path())
+        page = browser.new_page(viewport={"width": 1100, "height": 1600})
+        page.route("http*://**", lambda route: route.abort())  # nothing leaves this machine
+        yield page
+        browser.close()
+
+
+@pytest.mark.parametrize("assignment, notebook", [("theory", "theory.ipynb"), ("batchnorm", "batchnorm.ipynb")])
+def test_persian_blocks_are_laid_out_right_to_left(page, tmp_path, assignment, notebook):
+    exporter = HTMLExporter()
+    exporter.register_preprocessor(SanitizeOutputs(), enabled=True)
+    html, _ = exporter.from_notebook_node(nbformat.read(str(REPO / "release" / assignment / notebook), as_version=4))
+    path = tmp_path / f"{assignment}.html"
+    path.write_text(html, encoding="utf-8")
+    page.goto(path.as_uri())
+    blocks = page.locator('div[dir="rtl"][lang="fa"]')
+    assert blocks.count() > 3
+    directions = blocks.evaluate_all("els => els.map(e => getComputedStyle(e).direction)")
+    assert set(directions) == {"rtl"}
+    # each Persian paragraph starts at the right edge (JupyterLab's and nbconvert's CSS align a <p> left,
+    # so the paragraphs are divs: tests/test_persian_notebooks.py)
+    gaps = page.evaluate("""() => [...document.querySelectorAll('div[dir="rtl"][lang="fa"] > div')].map(p => {
+        const walk = document.createTreeWalker(p, NodeFilter.SHOW_TEXT, n => n.data.trim() ? 1 : 3);
+        const node = walk.nextNode(), at = node.data.search(/\\S/), r = document.createRange();
+        r.setStart(node, at); r.setEnd(node, at + 1);
+        const code = node.parentElement.closest('[dir="ltr"]');  // a paragraph may start with code
+        const first = code ? code.getClientRects()[0] : r.getBoundingClientRect();
+        return Math.round(p.getBoundingClientRect().right - first.right);
+    })""")
+    assert gaps and max(gaps) <= 2, gaps
+    codes = page.locator('div[dir="rtl"] code').evaluate_all("els => els.map(e => getComputedStyle(e).direction)")
+    assert codes and set(codes) == {"ltr"}
+    folder = screenshot_folder()
+    page.screenshot(path=str(folder / f"persian_{assignment}.png"), full_page=False)
+    print(f"screenshot: {folder / f'persian_{assignment}.png'}")
