@@ -261,4 +261,11 @@ def summary_table(results: list[SubmissionResult]) -> str:
                      r.status + (" (kept)" if r.skipped else ""), r.reason[:90]))
     rows = [tuple(terminal_safe(cell) for cell in row) for row in rows]
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+    table = "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+    errors = [f"  {r.student} {r.assignment}: {c.id} ({c.group}, {c.points:g} points not awarded): "
+              f"{c.grader_detail or 'no detail recorded'}" for r in results for c in r.grader_errors]
+    if errors:  # kept apart from what students failed: fix the suite, then regrade with --force
+        table += (f"\n\n{len(errors)} grader errors (the grader's own code raised; not the students' fault, "
+                  "their points are not awarded until the suite is fixed and the class regraded with --force):\n"
+                  + "\n".join(terminal_safe(line) for line in errors))
+    return table

@@ -41,8 +41,12 @@ def assignment_summary(course: Course, assignment: str) -> dict | None:
         return None
     states = {s: st for s in scores if (st := recorded_state(course, assignment, s))}
     checks = defaultdict(lambda: {"failed": 0, "seen": 0, "messages": Counter()})
-    for state in states.values():
+    grader_errors = []
+    for student, state in sorted(states.items()):
         for check in state.get("checks", []):
+            if check.get("grader_error"):  # the grader's fault: apart from what students failed
+                grader_errors.append((student, check))
+                continue
             row = checks[(check["group"], check["description"], check["points"])]
             row["seen"] += 1
             if not check["passed"]:
@@ -52,6 +56,7 @@ def assignment_summary(course: Course, assignment: str) -> dict | None:
             "max_score": max(sc.max_score for sc in scores.values()),
             "pending": {s: sc.pending for s, sc in scores.items() if sc.pending},
             "failures": {s: st["reason"] for s, st in states.items() if st["status"] != "graded"},
+            "grader_errors": grader_errors,
             "checks": sorted(checks.items(), key=lambda item: -item[1]["failed"])}
 
 
@@ -85,6 +90,13 @@ def write_class_report(course: Course, path: Path, assignments: list[str] | None
             parts.append(f"<tr><td>{html.escape(description)}</td><td>{html.escape(group)}</td><td>{points:g}</td>"
                          f"<td>{row['failed']} / {row['seen']}</td><td>{html.escape(common)}</td></tr>")
         parts.append("</table>")
+        if summary["grader_errors"]:
+            parts.append("<h3>Grader errors</h3><p>The grader's own code or reference raised: not the students' fault; "
+                         "these points are not awarded until the suite is fixed and the class regraded "
+                         "(<code>hw autograde --force</code>).</p><ul>" + "".join(
+                             f"<li>{html.escape(s)}: {html.escape(c['description'])} ({html.escape(c['group'])}, "
+                             f"{c['points']:g} points): {html.escape(c.get('grader_detail') or 'no detail recorded')}</li>"
+                             for s, c in summary["grader_errors"]) + "</ul>")
         if summary["failures"]:
             parts.append("<h3>Submissions that could not run</h3><ul>" + "".join(
                 f"<li>{html.escape(s)}: {html.escape(r)}</li>" for s, r in sorted(summary["failures"].items())) + "</ul>")

@@ -74,7 +74,8 @@ def _last_line(text: str) -> str:
 
 def _zero_reason(score: float, checks: list[dict]) -> str:
     """Why a submission that ran earned nothing: the most common first line of its failures."""
-    messages = [c["message"].splitlines()[0] for c in checks if not c["passed"] and c["message"]]
+    messages = [c["message"].splitlines()[0] for c in checks
+                if not c["passed"] and c["message"] and not c.get("grader_error")]  # (those are the grader's)
     if score > 0 or not messages:
         return ""
     return max(set(messages), key=messages.count)[:200]
