@@ -12,7 +12,7 @@ from conftest import REPO
 from hwtools.grading import messages
 from hwtools.grading.hidden_runner import group_report, group_totals
 
-CATALOGUE = REPO / "hwtools" / "locale" / "fa" / "LC_MESSAGES" / "feedback.po"
+CATALOGUE = REPO / "hwtools" / "grading" / "locale" / "fa" / "LC_MESSAGES" / "feedback.po"
 
 
 def theory_titles() -> dict:

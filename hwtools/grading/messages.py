@@ -2,7 +2,7 @@
 Persian with ``HW_FEEDBACK_LANGUAGE=fa`` in the environment the autograder runs in (one switch
 for the course; ``export`` it beside ``HW_MODE``, or set it at the top of nbgrader_config.py).
 
-Messages live in a gettext catalogue, ``hwtools/locale/<language>/LC_MESSAGES/feedback.po``,
+Messages live in a gettext catalogue, ``hwtools/grading/locale/<language>/LC_MESSAGES/feedback.po``,
 read with Babel: its msgids are the English texts exactly as the grader writes them (report
 lines, and each check's title, the first line of its docstring). A text the catalogue lacks, or
 holds as fuzzy, stays English; so does everything an unknown language asks for.
@@ -22,7 +22,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 DEFAULT = "en"
-LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "feedback"
 SWITCH = "HW_FEEDBACK_LANGUAGE"
 RIGHT_TO_LEFT = {"fa", "ar", "he", "ur"}
