@@ -27,9 +27,9 @@ def data_source() -> str:
     return value
 
 
-def announce(message: str) -> None:
+def announce(message: str, where: str = "hwtools.data") -> None:
     """Say which data is in use, visibly, in notebook output and grader logs alike."""
-    print(f"[hwtools.data] {message}", flush=True)
+    print(f"[{where}] {message}", flush=True)
 
 
 def _load_mnist_npz(path: Path):
@@ -86,3 +86,14 @@ def load_mnist():
             f"could not load MNIST ({type(err).__name__}: {err}). Put mnist.npz at "
             "~/.keras/datasets/mnist.npz or set HW_MNIST_PATH, or set HW_DATA=fixture to use "
             "the offline fixture") from err
+
+
+REAL_MNIST_TEST_SIZE = 10_000  # keras.datasets.mnist's test split; the offline fixture's is smaller
+
+
+def load_mnist_tagged():
+    """``load_mnist()`` with "real" or "fixture" (the thresholds that apply) beside it:
+    ((x_train, y_train), (x_test, y_test), source)."""
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    source = "real" if len(x_test) == REAL_MNIST_TEST_SIZE else "fixture"
+    return (x_train, y_train), (x_test, y_test), source

@@ -10,13 +10,12 @@ import math
 import numpy as np
 
 from hwtools import budget
-from hwtools.data import load_mnist
+from hwtools import data
 
 # Artifacts the notebook saves beside itself and the grader reads.
 MODEL_FILE = "gradcam_model.keras"
 HEATMAPS_FILE = "gradcam_heatmaps.npz"
 LAST_CONV_LAYER = "last_conv"
-REAL_MNIST_TEST_SIZE = 10_000
 
 # Test accuracy of the saved model, measured by the grader on its held-out test images (HELD_OUT
 # below: 200 of the fixture's 297 test images, 5000 of real MNIST's 10,000).
@@ -57,16 +56,10 @@ BUDGET = {
 HELD_OUT = {"real": 5000, "fixture": 200}
 
 
-def _full_mnist_tagged():
-    (x_train, y_train), (x_test, y_test) = load_mnist()
-    source = "real" if len(x_test) == REAL_MNIST_TEST_SIZE else "fixture"
-    return (x_train, y_train), (x_test, y_test), source
-
-
 def load_mnist_tagged():
     """MNIST through hwtools' loader, with "real" or "fixture" for the thresholds that apply;
     in the grade and ci budgets without the grader's held-out test images (``HELD_OUT``)."""
-    (x_train, y_train), (x_test, y_test), source = _full_mnist_tagged()
+    (x_train, y_train), (x_test, y_test), source = data.load_mnist_tagged()
     if budget.mode() != "full":
         keep = len(x_test) - HELD_OUT[source]
         x_test, y_test = x_test[:keep], y_test[:keep]
@@ -76,7 +69,7 @@ def load_mnist_tagged():
 def grader_test_split():
     """(x_test, y_test, source): the held-out test images the hidden suite measures accuracy on,
     which the notebook's loader never returns in the grade and ci budgets."""
-    _, (x_test, y_test), source = _full_mnist_tagged()
+    _, (x_test, y_test), source = data.load_mnist_tagged()
     return x_test[-HELD_OUT[source]:], y_test[-HELD_OUT[source]:], source
 
 

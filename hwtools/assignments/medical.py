@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hwtools import data
+
 MALIGNANT, BENIGN = 0, 1
 TARGET_SENSITIVITY = 0.95
 INSTRUCTOR_CSV = "diagnosis.csv"
@@ -55,8 +57,7 @@ class DiagnosisDataError(ValueError):
 
 
 def announce(message: str) -> None:
-    """Say which data is in use, in notebook output and grader logs alike."""
-    print(f"[hwtools.medical] {message}", flush=True)
+    data.announce(message, "hwtools.medical")
 
 
 def load_wdbc():

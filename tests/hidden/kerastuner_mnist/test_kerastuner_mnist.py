@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from hwtools import budget, seeding
-from hwtools.assignments.kerastuner_mnist import (BEST_HYPERPARAMETERS_FILE, BEST_MODEL_FILE, TUNER_DIRECTORY,
+from hwtools.assignments.kerastuner_mnist import (BEST_HYPERPARAMETERS_FILE, BEST_MODEL_FILE, LIMITS, TUNER_DIRECTORY,
                                                   TUNER_PROJECT, hyperparameters_to_retrain, learning_rate_of,
                                                   load_mnist_tagged)
 from hwtools.checks import CheckFailure, as_float_array, assert_close, assert_shape
@@ -30,7 +30,9 @@ from hwtools.grading.notebook_defs import definition_chunks
 from hwtools.grading.student import StudentCodeProblem
 
 NOTEBOOK = "kerastuner_mnist.ipynb"
-MAX_CONV, MAX_DENSE, MAX_FILTERS, MAX_UNITS, MAX_LR = 5, 5, 256, 256, 1e-3
+# the seed's limits, as the notebook shows them (hwtools.assignments.kerastuner_mnist.LIMITS)
+MAX_CONV, MAX_DENSE = LIMITS["conv_layers"][1], LIMITS["dense_layers"][1]
+MAX_FILTERS, MAX_UNITS, MAX_LR = LIMITS["filters"], LIMITS["units"], LIMITS["learning_rate"]
 LOCKED_WRAPPER = ("def describe_model(hp_values):\n"
                   "    return describe_hypermodel(build_model, hp_values)")
 GRADER_NAMES = ("describe_model", "describe_hypermodel")
