@@ -159,7 +159,7 @@ def main() -> None:
         overhead = result.seconds / bare - 1
         overheads.append(overhead)
         timings = result.timings
-        print(f"   {assignment:16s} bare {bare:6.1f} s | hw {result['seconds']:6.1f} s (sandboxed nbgrader run "
+        print(f"   {assignment:16s} bare {bare:6.1f} s | hw {result.seconds:6.1f} s (sandboxed nbgrader run "
               f"{timings.get('execute', float('nan')):.1f} s, hidden suite {timings.get('hidden', float('nan')):.1f} s, "
               f"not counted: waiting for the warm server's start {timings.get('server_wait', 0):.1f} s)"
               f" | overhead {overhead:+.0%}", flush=True)

@@ -31,8 +31,8 @@ def main() -> None:
         started = time.monotonic()
         [result] = autograde(course, assignment, ["reference_solution"], workers=1)
         total = time.monotonic() - started
-        print(f"{assignment:18s} grade one submission: {result['seconds']:6.1f} s in the worker, "
-              f"{total:6.1f} s with cluster start and feedback; score {result['score']:g}/{result['max_score']:g}")
+        print(f"{assignment:18s} grade one submission: {result.seconds:6.1f} s in the worker, "
+              f"{total:6.1f} s with cluster start and feedback; score {result.score:g}/{result.max_score:g}")
     shutil.rmtree(scratch, ignore_errors=True)
 
 
