@@ -187,3 +187,44 @@ def failed_checks(hidden, names, **arguments) -> set:
         except CheckFailure:
             failed.add(name)
     return failed
+
+
+def mutated_cells(cells: dict, changes: dict) -> dict:
+    """CELLS (grade_id -> source) with each (text, replacement) of CHANGES applied; a text
+    missing from its cell fails the test (the mutation would test nothing)."""
+    cells = dict(cells)
+    for grade_id, replacements in changes.items():
+        for old, new in replacements:
+            assert old in cells[grade_id], f"mutation target {old!r} not in cell {grade_id}"
+            cells[grade_id] = cells[grade_id].replace(old, new)
+    return cells
+
+
+def grade_filled_release(course: Course, assignment: str, notebook: str, folder: Path, cells: dict | None,
+                         timeout_s: float) -> dict:
+    """The hidden suite on the release notebook with these cells filled in (None: untouched):
+    the score, the checks and the ids of those that failed."""
+    from hwtools.course.sample_class import fill_cells
+    from hwtools.grading.hidden_runner import run_hidden_suite
+
+    folder.mkdir(parents=True)
+    shutil.copy(course.release / assignment / notebook, folder)
+    if cells is not None:
+        fill_cells(folder / notebook, cells)
+    result = run_hidden_suite(course, assignment, folder, timeout_s=timeout_s)
+    assert result["status"] == "ok", result
+    return {"score": sum(c["earned"] for c in result["checks"]), "checks": result["checks"],
+            "failed": {c["id"] for c in result["checks"] if not c["passed"]}}
+
+
+def grade_variants(course: Course, assignment: str, notebook: str, variants: dict, root: Path,
+                   timeout_s: float) -> dict:
+    """Every variant (name -> cells, or None) graded once by ``grade_filled_release``, two at a
+    time (each run is its own process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = {name: pool.submit(grade_filled_release, course, assignment, notebook, root / name, cells, timeout_s)
+                for name, cells in variants.items()}
+        return {name: run.result() for name, run in runs.items()}
+

@@ -44,6 +44,18 @@ def _apt_install(package: str) -> str:
     return f"`apt-get install {package}` failed: {done.stderr.strip()[-500:]}"
 
 
+def _found_or_installed(found, package: str, howto: str):
+    """What FOUND() finds, installing the Debian PACKAGE first when it finds nothing; fails the
+    test with HOWTO (and why the install failed) when it still finds nothing. Never a skip."""
+    where = found()
+    if where is None:
+        note = _apt_install(package)
+        where = found()
+        if where is None:
+            pytest.fail(f"{howto} ({note})", pytrace=False)
+    return where
+
+
 def postgres_bin() -> Path:
     """The folder of Debian's PostgreSQL server programs (initdb, pg_ctl), installing the
     package when missing; fails the test with how to install it otherwise."""
@@ -55,13 +67,7 @@ def postgres_bin() -> Path:
         pg_ctl = shutil.which("pg_ctl")
         return Path(pg_ctl).resolve().parent if pg_ctl and shutil.which("initdb") else None
 
-    folder = found()
-    if folder is None:
-        note = _apt_install("postgresql")
-        folder = found()
-        if folder is None:
-            pytest.fail(f"{POSTGRES_HOWTO} ({note})", pytrace=False)
-    return folder
+    return _found_or_installed(found, "postgresql", POSTGRES_HOWTO)
 
 
 def free_port() -> int:
@@ -149,13 +155,7 @@ def chromium_path() -> str:
             return wanted if os.access(wanted, os.X_OK) else None
         return shutil.which("chromium") or shutil.which("chromium-browser")
 
-    path = found()
-    if path is None:
-        note = _apt_install("chromium")
-        path = found()
-        if path is None:
-            pytest.fail(f"{CHROMIUM_HOWTO} ({note})", pytrace=False)
-    return path
+    return _found_or_installed(found, "chromium", CHROMIUM_HOWTO)
 
 
 def screenshot_folder() -> Path:

@@ -2,14 +2,11 @@
 (loops instead of closed formulas) get full marks; each typical mistake loses the checks
 aimed at it; the untouched release gets zero."""
 import json
-import shutil
-from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
 
-from hwtools.grading.hidden_runner import run_hidden_suite
-from hwtools.course.sample_class import fill_cells
+from conftest import grade_variants, mutated_cells
 
 NOTEBOOK = "cnn_arithmetic.ipynb"
 FULL = 25.0
@@ -60,37 +57,14 @@ def source_cells(repo) -> dict:
             if c.cell_type == "code" and "grade_id" in c.metadata.get("nbgrader", {})}
 
 
-def mutated_cells(repo, changes: dict) -> dict:
-    cells = source_cells(repo)
-    for grade_id, replacements in changes.items():
-        for old, new in replacements:
-            assert old in cells[grade_id], f"mutation target {old!r} not in cell {grade_id}"
-            cells[grade_id] = cells[grade_id].replace(old, new)
-    return cells
-
-
-def grade_cells(repo, folder, cells: dict | None) -> dict:
-    """Run the hidden suite on the release notebook with these cells filled in."""
-    folder.mkdir(parents=True)
-    shutil.copy(repo.release / "cnn_arithmetic" / NOTEBOOK, folder)
-    if cells is not None:
-        fill_cells(folder / NOTEBOOK, cells)
-    result = run_hidden_suite(repo, "cnn_arithmetic", folder, timeout_s=600)
-    assert result["status"] == "ok", result
-    return {"score": sum(c["earned"] for c in result["checks"]), "checks": result["checks"],
-            "failed": {c["id"] for c in result["checks"] if not c["passed"]}}
-
-
 @pytest.fixture(scope="module")
 def graded(repo, tmp_path_factory):
     """Every variant graded once, two at a time (each run is its own process)."""
     alice = json.loads((repo.sample_class / "alice_correct" / "cnn_arithmetic" / "cells.json").read_text())[NOTEBOOK]
     variants = {"reference": source_cells(repo), "alice_correct": alice, "untouched_release": None}
-    variants.update({name: mutated_cells(repo, changes) for name, (changes, _) in BUGS.items()})
+    variants.update({name: mutated_cells(source_cells(repo), changes) for name, (changes, _) in BUGS.items()})
     root = tmp_path_factory.mktemp("cnn_arithmetic_variants")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = {name: pool.submit(grade_cells, repo, root / name, cells) for name, cells in variants.items()}
-        return {name: run.result() for name, run in runs.items()}
+    return grade_variants(repo, "cnn_arithmetic", NOTEBOOK, variants, root, timeout_s=600)
 
 
 def test_reference_solution_gets_full_marks(graded):

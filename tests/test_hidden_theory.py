@@ -2,14 +2,11 @@
 windows and einsum, shape lists, dict branches) get full marks; each typical mistake loses
 exactly the checks aimed at it; the untouched release gets zero."""
 import json
-import shutil
-from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
 
-from hwtools.course.sample_class import fill_cells
-from hwtools.grading.hidden_runner import run_hidden_suite
+from conftest import grade_variants, mutated_cells
 
 NOTEBOOK = "theory.ipynb"
 FULL = 20.0
@@ -55,35 +52,13 @@ def source_cells(repo) -> dict:
             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
 
 
-def mutated_cells(repo, changes: dict) -> dict:
-    cells = source_cells(repo)
-    for grade_id, replacements in changes.items():
-        for old, new in replacements:
-            assert old in cells[grade_id], f"mutation target {old!r} not in cell {grade_id}"
-            cells[grade_id] = cells[grade_id].replace(old, new)
-    return cells
-
-
-def grade_cells(repo, folder, cells: dict | None) -> dict:
-    folder.mkdir(parents=True)
-    shutil.copy(repo.release / "theory" / NOTEBOOK, folder)
-    if cells is not None:
-        fill_cells(folder / NOTEBOOK, cells)
-    result = run_hidden_suite(repo, "theory", folder, timeout_s=300)
-    assert result["status"] == "ok", result
-    return {"score": sum(c["earned"] for c in result["checks"]), "checks": result["checks"],
-            "failed": {c["id"] for c in result["checks"] if not c["passed"]}}
-
-
 @pytest.fixture(scope="module")
 def graded(repo, tmp_path_factory):
     alice = json.loads((repo.sample_class / "alice_correct" / "theory" / "cells.json").read_text())[NOTEBOOK]
     variants = {"reference": source_cells(repo), "alice_correct": alice, "untouched_release": None}
-    variants.update({name: mutated_cells(repo, changes) for name, (changes, _) in BUGS.items()})
+    variants.update({name: mutated_cells(source_cells(repo), changes) for name, (changes, _) in BUGS.items()})
     root = tmp_path_factory.mktemp("theory_variants")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = {name: pool.submit(grade_cells, repo, root / name, cells) for name, cells in variants.items()}
-        return {name: run.result() for name, run in runs.items()}
+    return grade_variants(repo, "theory", NOTEBOOK, variants, root, timeout_s=300)
 
 
 def test_reference_solution_gets_full_marks(graded):

@@ -49,8 +49,8 @@ def gradebook_template(root: Path, assignment: str) -> Path:
     from hwtools import sandbox
     from hwtools.grading.task import files_digest, tree_files
 
-    digest = files_digest([("nbgrader_config.py", root / "nbgrader_config.py"),
-                           *tree_files(root, root / "source" / assignment)])
+    read = [("nbgrader_config.py", root / "nbgrader_config.py"), *tree_files(root, root / "source" / assignment)]
+    digest = files_digest([(relative, path.read_bytes()) for relative, path in read])
     template = sandbox.SCRATCH_ROOT / "gradebooks" / f"{assignment}-{digest[:20]}.db"
     if not template.is_file():
         work = sandbox.make_scratch("gradebook-")

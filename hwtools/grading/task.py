@@ -46,11 +46,11 @@ def tree_files(root: Path, base: Path) -> list[tuple[str, Path]]:
             if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts]
 
 
-def files_digest(files: list[tuple[str, Path]]) -> str:
+def files_digest(files: list[tuple[str, bytes]]) -> str:
     """SHA-256 of (relative name, bytes) pairs: the name of a version of the course's files."""
     digest = hashlib.sha256()
-    for relative, path in files:
-        digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+    for relative, data in files:
+        digest.update(relative.encode() + b"\0" + data + b"\0")
     return digest.hexdigest()
 
 
@@ -67,10 +67,10 @@ def _course_files(course: Course, assignment: str) -> list[tuple[str, Path]]:
 
 def course_bundle(course: Course, assignment: str) -> CourseBundle:
     """The bundle of ASSIGNMENT, read from the course now (in the driver)."""
-    files, buffer = _course_files(course, assignment), io.BytesIO()
+    files = [(relative, path.read_bytes()) for relative, path in _course_files(course, assignment)]
+    buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
-        for relative, path in files:
-            data = path.read_bytes()
+        for relative, data in files:
             info = tarfile.TarInfo(relative)
             info.size, info.mode, info.mtime = len(data), 0o644, 0
             archive.addfile(info, io.BytesIO(data))
