@@ -23,7 +23,7 @@ SECRETS = {"PGPASSWORD": "pg-s3cret-4711", "JUPYTERHUB_API_TOKEN": "hub-t0ken-47
            "HW_GRADER_SECRET": "grader-s3cret-4711"}
 
 PROBE = '''
-import ctypes, json, os, socket
+import ctypes, glob, json, os, socket
 libc = ctypes.CDLL(None, use_errno=True)
 
 def _try(action):
@@ -71,7 +71,12 @@ def _unix(path):
         connection.connect(path)
         return "connected"
 
-def probe(grader_pid, port, course, sibling):
+def _bundled(bundles):
+    """The solutions and hidden suites in the course bundles a worker unpacked (on this machine)."""
+    return sorted(glob.glob(os.path.join(bundles, "*", "source", "*", "*")) +
+                  glob.glob(os.path.join(bundles, "*", "tests", "hidden", "*", "*")))
+
+def probe(grader_pid, port, course, sibling, bundles="/nonexistent"):
     status = dict(line.split(":", 1) for line in _read("/proc/self/status").splitlines() if ":" in line)
     pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
     environs = [_try(lambda p=p: _read(f"/proc/{p}/environ")) for p in pids]
@@ -95,6 +100,7 @@ def probe(grader_pid, port, course, sibling):
         "unix_socket": _try(lambda: _unix(os.path.join(sibling, "service.sock"))),
         "accounts": _read("/etc/passwd").splitlines(),
         "scratch_source": _try(_scratch_sources),
+        "bundled": _try(lambda: _bundled(bundles)),
         "environment": dict(os.environ), "environs": environs,
         "shm_mb": _shm(),
     }
@@ -141,6 +147,7 @@ def assert_contained(facts: dict, course) -> None:
     assert facts["solution"] in ("FileNotFoundError", "PermissionError")
     assert facts["write_course"] in ("FileNotFoundError", "PermissionError", "OSError")
     assert facts["scratch_source"] == []  # the solutions are not in the scratch course either
+    assert facts["bundled"] in ([], "FileNotFoundError", "PermissionError")  # nor in the worker's bundles
     assert facts["sibling_course"] == "FileNotFoundError"  # world-readable, but not in the sandbox's root
     assert facts["unix_socket"] == "FileNotFoundError"  # a service's socket that anyone may connect to
     assert [line.split(":")[0] for line in facts["accounts"]] == ["root", "student"]
@@ -191,6 +198,7 @@ def hostile_class(tmp_path_factory, sibling_course):
     secrets in the grader's environment and a loopback listener outside the sandbox."""
     from hwtools.course.autograde import autograde
     from hwtools.course.release import release_all
+    from hwtools.grading.task import bundle_root
 
     with pytest.MonkeyPatch.context() as patch:
         for name, value in SECRETS.items():
@@ -200,7 +208,8 @@ def hostile_class(tmp_path_factory, sibling_course):
         submit_source_solution(course, "batchnorm", "reference_solution")
         server = _listener()
         probe = textwrap.dedent(PROBE) + (f"\nprint('HW-PROBE ' + json.dumps(probe({os.getpid()}, "
-                                          f"{server.getsockname()[1]}, {str(course.root)!r}, {str(sibling_course)!r})))")
+                                          f"{server.getsockname()[1]}, {str(course.root)!r}, {str(sibling_course)!r}, "
+                                          f"{str(bundle_root())!r})))")
         _notebook_with(course, "mallory_escape", probe)
         _notebook_with(course, "mallory_kill_all", "import os\nos.kill(-1, 9)\nprint('still here')")
         _notebook_with(course, "mallory_kill_parents", "import os, signal\nfor pid in (0, 1, os.getppid()):\n"
@@ -219,6 +228,11 @@ def test_a_notebook_kernel_is_contained(hostile_class):
     course, results, connected = hostile_class
     line = next(l for l in _outputs(course, "mallory_escape").splitlines() if l.startswith("HW-PROBE "))
     assert_contained(json.loads(line[len("HW-PROBE "):]), course)
+    # (the bundle the worker graded it from holds them, on this very machine: hidden, not absent)
+    from hwtools.grading.task import bundle_root
+
+    assert list(bundle_root().glob("*/source/batchnorm/forward_batchnorm.py"))
+    assert list(bundle_root().glob("*/tests/hidden/batchnorm/test_*.py"))
     assert connected is None  # the loopback listener outside the sandbox got no connection
 
 
