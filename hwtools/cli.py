@@ -168,6 +168,24 @@ def cmd_similarity(course: Course, args) -> None:
     print(f"wrote {similarity.write_report(result, output)} (for the course staff: never put it in feedback)")
 
 
+def cmd_leaderboard(course: Course, args) -> None:
+    from hwtools.course import leaderboard
+    from hwtools.course.sanitize import terminal_safe
+
+    assignment = _assignments(course, [args.assignment])[0]
+    try:
+        board = leaderboard.build(course, assignment, names=True if args.names else None)
+    except leaderboard.NoLeaderboard as err:
+        sys.exit(f"hw: {err}")
+    html_path, csv_path = leaderboard.default_paths(course, assignment)
+    if args.output:
+        html_path = Path(args.output)
+        csv_path = html_path.with_suffix(".csv")
+    print(terminal_safe(leaderboard.summary(board)))
+    for path in leaderboard.write(board, html_path, csv_path):
+        print(f"wrote {path}")
+
+
 def cmd_validate(course: Course | None, args) -> None:
     from hwtools.course.validate import validate_notebooks
 
@@ -236,6 +254,14 @@ def parser() -> argparse.ArgumentParser:
     similar.add_argument("--threshold", type=float, default=0.5, help="flag pairs from this similarity on (0..1)")
     similar.add_argument("--output", help="default: reports/similarity_<assignment>.html at the course root")
     similar.set_defaults(run=cmd_similarity)
+    board = sub.add_parser("leaderboard", help="a training assignment's class ranked by the metric the grader "
+                           "measured (HTML and CSV, reports/)")
+    board.add_argument("assignment")
+    board.add_argument("--names", action="store_true", help="show student ids, not pseudonyms (or set "
+                       "HW_LEADERBOARD_NAMES=1 for the course)")
+    board.add_argument("--output", help="the HTML page (the CSV beside it); default: "
+                       "reports/leaderboard_<assignment>.html at the course root")
+    board.set_defaults(run=cmd_leaderboard)
     validate = sub.add_parser("validate", help="students: run a notebook's public tests (hidden tests grade more)")
     validate.add_argument("notebooks", nargs="+")
     validate.set_defaults(run=cmd_validate, needs_course=False)
