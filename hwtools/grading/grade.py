@@ -431,7 +431,7 @@ def _grade(course: Course, task: GradingTask, scratch: Path) -> SubmissionResult
         max_score=sum(g.max_score for g in grades), manual_pending=sum(g.max_score for g in grades if g.needs_manual_grade),
         grades=grades, checks=[CheckResult.from_dict(c) for c in hidden["checks"]], hidden_status=hidden["status"],
         fingerprint=task.fingerprint, seconds=round(time.monotonic() - started - server_wait, 1), timings=timings,
-        files={**notebooks, **files}, flags=flags)
+        files={**notebooks, **files}, flags=flags, metrics=hidden["metrics"])
 
 
 def _sandboxed_run(course: Course, task: GradingTask, scratch: Path) -> tuple[dict, list[str]]:

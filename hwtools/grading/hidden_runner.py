@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hwtools import budget, sandbox
 from hwtools.checks import GRADER_ERROR_MESSAGE
+from hwtools.grading.results import checked_metrics
 
 from hwtools.sandbox import warm
 from hwtools.course import Course
@@ -30,10 +31,11 @@ def hidden_suite_dir(course: Course, assignment: str) -> Path:
 
 
 def run_hidden_suite(course: Course, assignment: str, files_dir: Path, timeout_s: float) -> dict:
-    """Checks (id, group, points, earned, description, message) and a status for the run."""
+    """Checks (id, group, points, earned, description, message), the metrics the suite measured
+    (``hidden_suite.record_metric``) and a status for the run."""
     suite = hidden_suite_dir(course, assignment)
     if not suite.is_dir():
-        return {"status": "no hidden suite", "checks": []}
+        return {"status": "no hidden suite", "checks": [], "metrics": {}}
     with tempfile.TemporaryDirectory(prefix="hw-hidden-") as scratch:
         results = Path(scratch) / "results.json"
         args = ["-c", str(course.hidden_tests / "pytest.ini"), "--rootdir", str(course.hidden_tests),
@@ -54,8 +56,9 @@ def run_hidden_suite(course: Course, assignment: str, files_dir: Path, timeout_s
                 raise warm.ServerDied("the warm server died while it ran the hidden suite: grade it again")
             output.seek(0)
             log = output.read()[-8000:].decode(errors="replace")
-        checks = json.loads(results.read_text())["checks"] if results.is_file() else []
-    return {"status": status, "checks": checks, "log": log}
+        written = json.loads(results.read_text()) if results.is_file() else {}
+    return {"status": status, "checks": written.get("checks", []), "metrics": checked_metrics(written.get("metrics")),
+            "log": log}
 
 
 def collected_checks(course: Course, assignment: str) -> list[dict]:

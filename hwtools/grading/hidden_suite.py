@@ -12,10 +12,16 @@ crashed, hung or raised). Any other exception was raised by the grader's own cod
 (torch, scikit-learn, a check's own bug): the check is recorded with ``"grader_error": True``,
 earns nothing, tells the student "the grader could not check this; your TA has been told", and
 keeps the exception and where it was raised in ``grader_detail`` for the TA.
+
+A check that measures the student's model itself (test accuracy on the grader's held-out images,
+AUC, R^2) records the number with ``record_metric``; it goes into the results beside the checks
+and, through the driver, into the grading state that ``hw leaderboard`` reads. Only the grader's
+process records: student code never runs in it, so no submission can write a metric.
 """
 from __future__ import annotations
 
 import json
+import math
 import zlib
 from pathlib import Path
 
@@ -24,9 +30,22 @@ import pytest
 
 from hwtools import seeding
 from hwtools.checks import FLAGGED, GRADER_ERROR_MESSAGE, CheckFailure
+from hwtools.grading.results import METRIC_NAME
 from hwtools.grading.student import StudentCodeProblem, StudentModule
 
 MAX_MESSAGE = 1500
+_METRICS: dict[str, float] = {}  # this run's (one pytest run grades one submission)
+
+
+def record_metric(name: str, value: float) -> None:
+    """Record a number this grader measured on the submission's work (never one the submission
+    reported), e.g. ``record_metric("test_accuracy", accuracy)``, before its threshold is checked:
+    a model below the threshold is ranked too. A name is lower case, digits and ``_``."""
+    if not METRIC_NAME.match(name):
+        raise ValueError(f"a metric's name is lower case, digits and _ (at most 40 characters): {name!r}")
+    value = float(value)
+    if math.isfinite(value):
+        _METRICS[name] = value
 
 
 def pytest_addoption(parser):
@@ -132,7 +151,8 @@ def pytest_runtest_makereport(item, call):
 def _write(config) -> None:
     path = config.getoption("--hw-results")
     if path:
-        Path(path).write_text(json.dumps({"seed": seeding.grading_seed(), "checks": config._hw_checks}, indent=1))
+        Path(path).write_text(json.dumps({"seed": seeding.grading_seed(), "checks": config._hw_checks,
+                                           "metrics": _METRICS}, indent=1))
 
 
 def pytest_sessionfinish(session):

@@ -203,11 +203,17 @@ def predict(model, inputs: np.ndarray, what: str, *, batch_size: int = 256, outp
 
 
 def check_accuracy(model, images, labels, threshold: float, *, on: str, budget_note: str, n_classes: int,
-                   batch_size: int = 256) -> float:
+                   batch_size: int = 256, metric: str | None = None) -> float:
     """The saved model's accuracy on the grader's images: its output must be ``n_classes`` finite
-    scores per image (the contract), then the accuracy must reach ``threshold``."""
+    scores per image (the contract), then the accuracy must reach ``threshold``. With ``metric``,
+    the accuracy is recorded under that name first (``hidden_suite.record_metric``, for ``hw
+    leaderboard``), whether or not it reaches the threshold."""
     __tracebackhide__ = True
     probabilities = predict(model, images, on, batch_size=batch_size, outputs=(n_classes,))
+    if metric is not None:
+        from hwtools.grading.hidden_suite import record_metric
+
+        record_metric(metric, np.mean(probabilities.argmax(axis=1) == np.asarray(labels)))
     return assert_accuracy(probabilities, labels, threshold, on, budget_note)
 
 

@@ -5,13 +5,34 @@ grading state (``SubmissionResult.state``, the JSON beside autograded/).
 A hidden suite writes its checks as JSON (``hidden_suite``); they become ``CheckResult`` at
 that boundary. Runs in both the worker and the driver; plain data only, so it pickles across
 machines.
+
+``metrics`` are the numbers a hidden suite measured itself on the student's saved model (test
+accuracy, AUC, R^2: ``hidden_suite.record_metric``), never one the submission reported; they go
+into the grading state, for ``hw leaderboard``, and never into feedback.
 """
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import asdict, dataclass, field, fields
 
 STATE_KEYS = ("status", "reason", "score", "max_score", "manual_pending", "fingerprint", "seconds",
-              "hidden_status", "checks")
+              "hidden_status", "checks", "metrics")
+METRIC_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}\Z")
+MAX_METRICS = 20
+
+
+def checked_metrics(data) -> dict[str, float]:
+    """The metrics of a hidden suite's results (name -> number) that have the expected form: a
+    short lower-case name and a finite number; anything else is left out."""
+    if not isinstance(data, dict):
+        return {}
+    metrics = {}
+    for name, value in list(data.items())[:MAX_METRICS]:
+        if isinstance(name, str) and METRIC_NAME.match(name) and type(value) in (int, float) \
+                and math.isfinite(value):
+            metrics[name] = float(value)
+    return metrics
 
 
 @dataclass(frozen=True)
@@ -63,6 +84,7 @@ class SubmissionResult:
     timings: dict = field(default_factory=dict)
     files: dict = field(default_factory=dict)  # name -> bytes, for autograded/; dropped once written
     flags: list[str] = field(default_factory=list)  # for the TA to look at
+    metrics: dict[str, float] = field(default_factory=dict)  # measured by the hidden suite (``checked_metrics``)
     skipped: bool = False  # kept from an earlier run
 
     @property
@@ -83,5 +105,6 @@ class SubmissionResult:
         """A result as recorded in an earlier run (``state``)."""
         values = {key: state[key] for key in STATE_KEYS if key in state}
         values["checks"] = [CheckResult.from_dict(c) for c in values.get("checks", []) if isinstance(c, dict)]
+        values["metrics"] = checked_metrics(values.get("metrics"))
         return cls(student=student, assignment=assignment, **{**values, "status": state.get("status", "graded"),
                                                                 **changes})

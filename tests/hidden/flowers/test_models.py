@@ -218,4 +218,5 @@ def test_accuracy_on_grader_images(saved, grader_test_images):
     if tuple(model.input_shape[1:]) not in ((None, None, 3), images.shape[1:]):
         raise CheckFailure(f"the model takes inputs of shape {model.input_shape[1:]}; expected {images.shape[1:]}")
     kit.check_accuracy(model, images, labels, threshold, on=what, n_classes=len(CLASS_NAMES), batch_size=50,
+                       metric="test_accuracy",
                        budget_note=f"the {budget.mode()} budget's threshold for {source} data")

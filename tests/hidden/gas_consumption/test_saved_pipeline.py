@@ -7,6 +7,7 @@ from hwtools import budget
 from hwtools.assignments.gas_consumption import HORIZON, LOOKBACK, NAIVE_LAG
 from hwtools.checks import CheckFailure, assert_close
 from hwtools.grading import kit
+from hwtools.grading.hidden_suite import record_metric
 
 SETTINGS = budget.budget("gas_consumption")
 REPORTED_R2_TOLERANCE = 2e-3
@@ -131,6 +132,7 @@ def test_reported_r2_in_consumption_units(saved, model, scaling, grader_data):
 @pytest.mark.points(2, group="hidden_quality")
 def test_r2_above_threshold(measured):
     """R^2 in consumption units of your saved model on the grader's test-part windows reaches the budget's threshold"""
+    record_metric("test_r2", measured["r2"])  # for hw leaderboard: the grader's number, below the threshold too
     if not measured["r2"] >= SETTINGS["r2_min"]:
         raise CheckFailure(f"your model's R^2 on the test part, measured by the grader, is {measured['r2']:.4f}; "
                            f"at least {SETTINGS['r2_min']} is needed in this budget")

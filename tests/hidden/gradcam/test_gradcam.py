@@ -274,7 +274,7 @@ def test_test_accuracy(student_model):
     threshold = settings()["min_test_accuracy"][source]
     kit.check_accuracy(student_model, x_test.astype("float32")[..., np.newaxis] / 255.0, y_test, threshold,
                        on=f"held-out {source} test images", budget_note=f"the {budget.mode()} budget's threshold",
-                       n_classes=10, batch_size=500)
+                       n_classes=10, batch_size=500, metric="test_accuracy")
 
 
 # --- Grad-CAM on the grader's model ---------------------------------------------------------

@@ -491,8 +491,8 @@ def test_best_model_accuracy(best_model, submission_dir):
     note = f"; its {n_batchnorm} BatchNormalization layers use statistics of {BATCHNORM_IMAGES} training images" \
         if n_batchnorm else ""
     kit.check_accuracy(model, scaled(x_test), y_test, threshold, on=f"{source} test images", n_classes=10,
-                       batch_size=500, budget_note=f"the {budget.mode()} budget's threshold; the model was retrained "
-                                               f"at {chosen_by}{note}")
+                       batch_size=500, metric="test_accuracy",
+                       budget_note=f"the {budget.mode()} budget's threshold; the model was retrained at {chosen_by}{note}")
 
 
 def scaled(images):

@@ -16,6 +16,7 @@ from hwtools.assignments import medical
 from hwtools.checks import CheckFailure, assert_close
 from hwtools.course import Course
 from hwtools.grading import kit
+from hwtools.grading.hidden_suite import record_metric
 
 SETTINGS = budget.budget("medical")
 PARTS = ("train", "val", "test")
@@ -240,6 +241,7 @@ def test_threshold_is_chosen_on_validation(threshold, probabilities, split, data
 def test_test_auc(probabilities, split, data):
     """model: ROC AUC of P(malignant) on the test rows at least the budget's minimum, measured by the grader"""
     auc = roc_auc_score(is_malignant(both_classes(data, split, "test")), probabilities[split["test"]])
+    record_metric("test_auc", auc)  # for hw leaderboard: the grader's number, below the minimum too
     hint = " (below 0.5: does your model output P(benign) instead of P(malignant)?)" if auc < 0.5 else ""
     if auc < SETTINGS["min_test_auc"]:
         raise CheckFailure(f"test AUC {auc:.4f}, needs >= {SETTINGS['min_test_auc']}{hint}")
