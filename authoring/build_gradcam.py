@@ -1,11 +1,14 @@
 """Builds source/gradcam/gradcam.ipynb (run: python authoring/build_gradcam.py)."""
 from pathlib import Path
 
-from hwtools.course.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
+from hwtools.course.authoring import (hidden_group, locked_code, public_tests, solution_code,
                                write_notebook, written_answer)
+from hwtools.course.bilingual import LANGUAGE_NOTE_EN, LANGUAGE_NOTE_FA, bilingual, hand_in_fa
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "source" / "gradcam" / "gradcam.ipynb"
 
 CELLS = [
-    markdown("""
+    bilingual("""
 # Grad-CAM on MNIST
 
 Seed 000, question 7. You load MNIST, prepare it, train the CNN given below, implement
@@ -20,7 +23,21 @@ look at what the network attends to.
   CPU); the autograder re-runs this notebook with fewer samples and epochs and thresholds
   calibrated for them. Do not rename the saved files.
 * Seeds are fixed (`seed_everything`): a re-run gives the same numbers.
-"""),
+""" + "\n* " + LANGUAGE_NOTE_EN, """
+# Grad-CAM روی MNIST
+
+سری ۰۰۰، پرسش ۷. MNIST را بارگذاری و آماده می‌کنید، CNN داده‌شده در پایین را آموزش می‌دهید، **Grad-CAM** را
+پیاده‌سازی می‌کنید (`make_gradcam_heatmap`، با امضای مثال Grad-CAM در Keras) و می‌بینید شبکه به کجا نگاه می‌کند.
+
+* آزمون‌های عمومی این‌جا فقط موارد پایه را بررسی می‌کنند؛ **آزمون‌های پنهان کار شما را نمره می‌دهند**: توابع شما
+  روی ورودی‌های تازه، مدلی که این نوت‌بوک ذخیره می‌کند (`gradcam_model.keras`، معماری آن و دقتش روی بخشی از
+  داده‌های آزمون که تصحیح‌گر انتخاب می‌کند)، Grad-CAM شما روی مدلی با وزن‌های معلوم که تصحیح‌گر می‌سازد، و
+  نقشه‌های حرارتی که این نوت‌بوک ذخیره می‌کند (`gradcam_heatmaps.npz`).
+* بودجه: `HW_MODE=full` (مال شما) روی هر 60,000 تصویر به مدت 5 دوره (epoch) آموزش می‌دهد (چند دقیقه روی CPU)؛
+  تصحیح‌گر خودکار این نوت‌بوک را با نمونه‌ها و دوره‌های کمتر، و آستانه‌هایی که برای آن‌ها تنظیم شده، دوباره اجرا
+  می‌کند. نام فایل‌های ذخیره‌شده را تغییر ندهید.
+* بذرهای تصادفی (seed) ثابت‌اند (`seed_everything`): اجرای دوباره همان اعداد را می‌دهد.
+""" + "\n* " + LANGUAGE_NOTE_FA),
     locked_code("setup", """
 import matplotlib.pyplot as plt
 import numpy as np
@@ -37,7 +54,7 @@ BUDGET = budget("gradcam")
 seed_everything()
 print("budget:", dict(BUDGET))
 """),
-    markdown("""
+    bilingual("""
 ## 1. Data (3 points, hidden tests)
 
 MNIST is loaded with the Keras API (`keras.datasets.mnist.load_data()`, wrapped by hwtools so
@@ -48,6 +65,17 @@ below; the hidden tests call them on other data than this notebook's.
   labels (pairs stay together; the loader's order must not survive).
 * `scale_images(x)`: uint8 images `(N, 28, 28)` to float32 `(N, 28, 28, 1)` in [0, 1].
 * `one_hot_labels(y, num_classes=10)`: integer labels `(N,)` to one-hot rows `(N, 10)`.
+""", """
+## 1. داده (3 نمره، آزمون‌های پنهان)
+
+دادهٔ MNIST با API کراس بارگذاری می‌شود (`keras.datasets.mnist.load_data()`، که hwtools آن را طوری پوشانده که بدون
+اینترنت هم کار کند: می‌گوید از کدام منبع استفاده کرد). سه تابع زیر را کامل کنید؛ آزمون‌های پنهان آن‌ها را روی
+داده‌هایی غیر از داده‌های این نوت‌بوک فرا می‌خوانند.
+
+* `shuffle_training_set(x, y, seed=0)`: یک جایگشت تصادفی یکسان برای تصاویر و برچسب‌ها (جفت‌ها با هم می‌مانند؛
+  ترتیب بارگذار نباید باقی بماند).
+* `scale_images(x)`: تصاویر uint8 با شکل `(N, 28, 28)` به float32 با شکل `(N, 28, 28, 1)` در بازهٔ [0, 1].
+* `one_hot_labels(y, num_classes=10)`: برچسب‌های صحیح `(N,)` به سطرهای one-hot با شکل `(N, 10)`.
 """),
     locked_code("load_data", """
 (x_train_raw, y_train_raw), (x_test_raw, y_test_raw), data_source = load_mnist_tagged()
@@ -98,7 +126,7 @@ x_train_ready, y_train_ready = scale_images(x_train[:n_train]), one_hot_labels(y
 x_test_ready, y_test_ready = scale_images(x_test_raw), one_hot_labels(y_test_raw)
 print(f"training on {len(x_train_ready)} images ({data_source} data)")
 """),
-    markdown("""
+    bilingual("""
 ## 2. The model (8 points, hidden tests)
 
 Build exactly this network in `build_model()` and compile it with categorical cross-entropy
@@ -113,6 +141,18 @@ Name the last convolutional layer `LAST_CONV_LAYER` (`"last_conv"`): Grad-CAM ne
 model functional (`functional_model`, same layers and weights; section 3 says why), trains
 it (5 epochs, batch size 64 in the full budget) and saves it; the grader loads the saved
 model and measures its accuracy itself.
+""", """
+## 2. مدل (8 نمره، آزمون‌های پنهان)
+
+دقیقاً این شبکه را در `build_model()` بسازید و آن را با آنتروپی متقاطع دسته‌ای (categorical cross-entropy) و
+Adam کامپایل کنید، روی ورودی‌هایی با شکل (28, 28, 1):
+
+`Conv2D(32, 3x3, ReLU, same) -> MaxPooling2D(2x2) -> Conv2D(64, 3x3, ReLU, same) -> MaxPooling2D(2x2) -> Conv2D(128, 3x3, ReLU, same) -> MaxPooling2D(2x2) -> Flatten -> Dense(128, ReLU) -> Dense(10, softmax)`
+
+آخرین لایهٔ کانولوشنی را `LAST_CONV_LAYER` (`"last_conv"`) بنامید: Grad-CAM به آن نیاز دارد. `keras.Sequential`
+یا API تابعی (functional)، هر کدام که بخواهید: سلول بعدی مدل Sequential را تابعی می‌کند (`functional_model`،
+همان لایه‌ها و وزن‌ها؛ بخش 3 دلیلش را می‌گوید)، آن را آموزش می‌دهد (5 دوره، اندازهٔ دستهٔ 64 در بودجهٔ full) و
+ذخیره می‌کند؛ تصحیح‌گر مدل ذخیره‌شده را بارگذاری می‌کند و دقتش را خودش اندازه می‌گیرد.
 """),
     solution_code("model", """
 def build_model():
@@ -153,7 +193,7 @@ print("Public tests passed. Hidden tests will also grade this.")
     hidden_group("hidden_architecture", 5, "layer order, convolutions, pooling, dense head, loss and optimizer "
                  "of the saved model"),
     hidden_group("hidden_accuracy", 3, "accuracy of the saved model on a test split the grader chooses"),
-    markdown("""
+    bilingual("""
 ## 3. Grad-CAM (9 points, hidden tests)
 
 Implement `make_gradcam_heatmap(img_array, model, last_conv_layer_name, pred_index=None)` as
@@ -179,6 +219,29 @@ has never been called and thus has no defined output"). The grader's model is fu
 and the training cell above passes your model through `functional_model`, which returns the
 same layers and weights as a functional model, so the example's pattern works on both.
 Rebuilding the graph by calling the layers one by one on a new `keras.Input` works too.
+""", """
+## 3. Grad-CAM (9 نمره، آزمون‌های پنهان)
+
+تابع `make_gradcam_heatmap(img_array, model, last_conv_layer_name, pred_index=None)` را مانند مثال Grad-CAM
+کراس پیاده‌سازی کنید: برای دسته‌ای تک‌تصویری `img_array` با شکل `(1, 28, 28, 1)`،
+
+1. خروجی لایهٔ `last_conv_layer_name` و خروجی مدل را حساب کنید؛
+2. گرادیان خروجی کلاس `pred_index` (اگر `None` باشد، کلاس پیش‌بینی‌شده) را نسبت به خروجی آن لایه بگیرید؛
+3. از گرادیان روی موقعیت‌های مکانی میانگین بگیرید: یک وزن برای هر کانال؛
+4. کانال‌های لایه را وزن بدهید و جمع بزنید، بخش مثبت را نگه دارید (ReLU) و بر بیشینه تقسیم کنید تا قله 1 شود
+   (نقشهٔ تماماً صفر را صفر بگذارید)؛
+5. یک آرایهٔ numpy به شکل (height, width) خروجی آن لایه برگردانید.
+
+تصحیح‌گر تابع شما را در یک فرایند تازه روی مدل تابعی **خودش** با وزن‌های معلوم فرا می‌خواند، که آخرین لایهٔ
+Dense آن امتیاز خام (بدون softmax، مانند مثال کراس) می‌دهد: روی چند تصویر، برای کلاس پیش‌بینی‌شده و کلاس‌های
+دیگر، و برای نام لایه‌های دیگر. از خروجی مدل همان‌طور که هست مشتق بگیرید.
+
+مثال کراس مدل گرادیان خود را با `keras.Model(model.inputs, [model.get_layer(name).output, model.output])`
+می‌سازد. این کار مدل تابعی لازم دارد: Keras 3 به مدل Sequential هیچ `model.output` نمی‌دهد
+(`The layer sequential has never been called and thus has no defined output`). مدل تصحیح‌گر تابعی است، و سلول
+آموزش بالا مدل شما را از `functional_model` می‌گذراند، که همان لایه‌ها و وزن‌ها را به شکل مدل تابعی برمی‌گرداند؛
+پس الگوی مثال روی هر دو کار می‌کند. ساختن دوبارهٔ گراف با فراخوانی یکی‌یکی لایه‌ها روی یک `keras.Input` تازه هم
+کار می‌کند.
 """),
     solution_code("gradcam", """
 def make_gradcam_heatmap(img_array, model, last_conv_layer_name, pred_index=None):
@@ -215,12 +278,18 @@ print("Public tests passed. Hidden tests will also grade this.")
 """),
     hidden_group("hidden_gradcam", 7, "shape and range; agreement with a reference Grad-CAM on the grader's "
                  "model for the predicted class, for a given pred_index and for another layer"),
-    markdown("""
+    bilingual("""
 ## 4. Heatmaps of five test images
 
 The next cell runs your Grad-CAM on the trained model for five test images, saves the
 images and heatmaps (`gradcam_heatmaps.npz`, graded: they must be the Grad-CAM of the saved
 model) and shows them as overlays.
+""", """
+## 4. نقشه‌های حرارتی پنج تصویر آزمون
+
+سلول بعدی Grad-CAM شما را روی مدل آموزش‌دیده برای پنج تصویر آزمون اجرا می‌کند، تصاویر و نقشه‌های حرارتی را ذخیره
+می‌کند (`gradcam_heatmaps.npz`، نمره دارد: باید Grad-CAM مدل ذخیره‌شده باشند) و آن‌ها را روی تصاویر
+(overlay) نشان می‌دهد.
 """),
     locked_code("overlays", """
 sample_images = x_test_ready[:5]
@@ -232,13 +301,19 @@ plt.show()
 """),
     hidden_group("hidden_heatmaps", 2, "the saved heatmaps: five maps of the last conv layer, equal to the "
                  "Grad-CAM of the saved model"),
-    markdown("""
+    bilingual("""
 ## 5. Analysis (written, graded by a TA)
 
 What do the heatmaps show about the features the model uses to recognise digits? Look at
 where the peaks fall (on the strokes, in the holes of 0, 6, 8, 9, at the ends of strokes, on
 the empty background), how coarse the maps are and why (the last conv layer is 7x7), and
 what the maps of a wrongly classified digit tell you. Two or three short paragraphs.
+""", """
+## 5. تحلیل (تشریحی، با تصحیح دستیار آموزشی)
+
+نقشه‌های حرارتی دربارهٔ ویژگی‌هایی که مدل برای شناختن ارقام به کار می‌برد چه نشان می‌دهند؟ ببینید قله‌ها کجا
+می‌افتند (روی خط‌ها، در حفره‌های 0، 6، 8 و 9، در انتهای خط‌ها، روی پس‌زمینهٔ خالی)، نقشه‌ها چقدر درشت‌اند و چرا
+(آخرین لایهٔ کانولوشنی 7x7 است)، و نقشه‌های رقمی که اشتباه دسته‌بندی شده چه به شما می‌گویند. دو یا سه بند کوتاه.
 """),
     written_answer("answer_analysis", """
 The heatmaps are coarse (7x7 upsampled to 28x28, each cell covering a 4x4 patch), so they
@@ -256,7 +331,8 @@ diffuse and move from image to image; they sharpen as the model learns. Grad-CAM
 one layer of one model: it is a hint about the features used, not proof that the model
 reasons like a person.
 """, points=2),
+    hand_in_fa(NOTEBOOK),
 ]
 
 if __name__ == "__main__":
-    write_notebook(Path(__file__).resolve().parents[1] / "source" / "gradcam" / "gradcam.ipynb", CELLS)
+    write_notebook(NOTEBOOK, CELLS)

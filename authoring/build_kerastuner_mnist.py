@@ -1,13 +1,16 @@
 """Builds source/kerastuner_mnist/kerastuner_mnist.ipynb (run: python authoring/build_kerastuner_mnist.py)."""
 from pathlib import Path
 
-from hwtools.course.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
+from hwtools.course.authoring import (hidden_group, locked_code, public_tests, solution_code,
                                write_notebook, written_answer)
+from hwtools.course.bilingual import LANGUAGE_NOTE_EN, LANGUAGE_NOTE_FA, bilingual, hand_in_fa
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "source" / "kerastuner_mnist" / "kerastuner_mnist.ipynb"
 
 PUBLIC_DONE = 'print("Public tests passed. Hidden tests will also grade this.")'
 
 INTRO = [
-    markdown("""
+    bilingual("""
 # A CNN for MNIST whose hyperparameters KerasTuner searches
 
 Seed 000, question 1. You design a **search space** of convolutional networks for MNIST,
@@ -41,8 +44,44 @@ The seed's limits on the search space (the grader enforces them on every model y
   retrains **your** recorded choice, and the accuracy graded is that model's. Without the
   file it retrains whatever its short search found.
 * Seeds are fixed (`seed_everything`, the tuner's `seed`): a re-run gives the same numbers.
+""" + "\n* " + LANGUAGE_NOTE_EN, """
+# یک CNN برای MNIST که KerasTuner ابرپارامترهایش را جست‌وجو می‌کند
+
+سری ۰۰۰، پرسش ۱. یک **فضای جست‌وجو** از شبکه‌های کانولوشنی برای MNIST طراحی می‌کنید، می‌گذارید KerasTuner آن را
+جست‌وجو کند، بهترین شبکه را دوباره آموزش می‌دهید و نتایج را تحلیل می‌کنید.
+
+محدودیت‌های سری بر فضای جست‌وجو (جدول بالا؛ تصحیح‌گر آن‌ها را روی هر مدلی که `build_model` شما می‌تواند بسازد
+بررسی می‌کند):
+
+* لایه‌های کانولوشنی: 1 تا 5 (کانولوشن و pooling هر دو لازم‌اند)
+* لایه‌های Dense (پنهان): حداکثر 5 (0 تا 5، یا 1 تا 5)
+* فیلترهای هر کانولوشن: حداکثر 256
+* نورون‌های هر لایهٔ Dense: حداکثر 256
+* نرخ یادگیری: حداکثر 0.001
+* بهینه‌ساز: انتخابی که جست‌وجو می‌شود: Adam و دست‌کم یکی دیگر
+* dropout: مجاز (جست‌وجوشده یا ثابت)
+
+* آزمون‌های عمومی این‌جا فقط موارد پایه را بررسی می‌کنند؛ **آزمون‌های پنهان کار شما را نمره می‌دهند**:
+  `prepare_splits` شما روی داده‌های تصحیح‌گر، `build_model` شما که تصحیح‌گر با مقدارهایی از ابرپارامترها که
+  **خودش** تعیین می‌کند می‌سازد (هر گوشهٔ فضای شما باید ساخته شود)، فایل‌هایی که tuner این نوت‌بوک روی دیسک
+  می‌گذارد، و بهترین مدلی که این نوت‌بوک ذخیره می‌کند (تصحیح‌گر دقتش را خودش روی بخشی از داده‌های آزمون که
+  انتخاب می‌کند اندازه می‌گیرد).
+* بودجه: `HW_MODE=full` (مال شما) 10 آزمایش (trial) پنج‌دوره‌ای روی هر 60,000 تصویر جست‌وجو می‌کند و بهترین را تا
+  15 دوره دوباره آموزش می‌دهد (یک ساعت یا بیشتر روی CPU؛ هدف: دست‌کم 99.3 % دقت آزمون)؛ تصحیح‌گر خودکار این
+  نوت‌بوک را با نمونه‌ها، آزمایش‌ها و دوره‌های کمتر و آستانه‌هایی که برای آن‌ها تنظیم شده دوباره اجرا می‌کند. نام
+  فایل‌های ذخیره‌شده را تغییر ندهید.
+* `kerastuner_mnist.ipynb` و `kerastuner_chosen_hyperparameters.json` را **تحویل دهید**؛ فایل دوم را اجرای full
+  شما می‌نویسد: بهترین ابرپارامترهایی که جست‌وجوی خود شما یافت. جست‌وجوی کوتاه تصحیح‌گر خودکار (2 تا 3 آزمایش
+  یک‌دوره‌ای) نمی‌تواند فضای خوب را از یک قرعهٔ خوش‌شانس تشخیص دهد، پس اجرای آن انتخاب ثبت‌شدهٔ **شما** را دوباره
+  آموزش می‌دهد و دقتی که نمره می‌گیرد دقت همان مدل است. بدون این فایل، آنچه جست‌وجوی کوتاه خودش یافت را دوباره
+  آموزش می‌دهد.
+* بذرها ثابت‌اند (`seed_everything` و `seed` تیونر): اجرای دوباره همان اعداد را می‌دهد.
+""" + "\n* " + LANGUAGE_NOTE_FA),
+    bilingual("## 1. Questions (written, graded by a TA)\n\n**(a)** What is KerasTuner, and what does it automate?", """
+## 1. پرسش‌ها (تشریحی، با تصحیح دستیار آموزشی)
+
+**(الف)** KerasTuner چیست و چه کاری را خودکار می‌کند؟
 """),
-    markdown("## 1. Questions (written, graded by a TA)\n\n**(a)** What is KerasTuner, and what does it automate?"),
     written_answer("answer_kerastuner", """
 KerasTuner is a hyperparameter-optimisation library for Keras. You write a *hypermodel*, a
 function `build_model(hp)` that builds and compiles a model while asking the `hp` object for
@@ -52,9 +91,12 @@ records the objective (here validation accuracy), and reports the best trials an
 hyperparameters. It automates the trial-and-error loop over architecture and training
 settings, with checkpointing so a search can resume.
 """, points=1),
-    markdown("""
+    bilingual("""
 **(b)** Describe KerasTuner's tuners (RandomSearch, Hyperband, BayesianOptimization,
 GridSearch). Which one do you use below, and why?
+""", """
+**(ب)** تیونرهای KerasTuner (RandomSearch، Hyperband، BayesianOptimization و GridSearch) را شرح دهید. شما در
+ادامه از کدام استفاده می‌کنید و چرا؟
 """),
     written_answer("answer_tuners", """
 * **RandomSearch** samples each trial's values at random from the space: simple, no
@@ -73,14 +115,18 @@ hyperparameters exist), the budget is a fixed small number of trials with the sa
 each, and random sampling covers such a space well with reproducible results (its `seed`).
 Hyperband is the better choice when trials are long and early epochs predict the final rank.
 """, points=2),
-    markdown("**(c)** What is MNIST?"),
+    bilingual("**(c)** What is MNIST?", """
+**(ج)** MNIST چیست؟
+"""),
     written_answer("answer_mnist", """
 MNIST is a data set of 70,000 grey-scale 28 x 28 images of handwritten digits 0-9 (60,000 for
 training, 10,000 for testing), written by US Census Bureau employees and high-school
 students, size-normalised and centred; labels are the digits. It is the classic benchmark for
 image classification: small CNNs reach above 99 % test accuracy.
 """, points=1),
-    markdown("**(d)** How is the filter (kernel) size of a convolution chosen?"),
+    bilingual("**(d)** How is the filter (kernel) size of a convolution chosen?", """
+**(د)** اندازهٔ فیلتر (کرنل) یک لایهٔ کانولوشنی چگونه انتخاب می‌شود؟
+"""),
     written_answer("answer_filter_size", """
 The kernel size sets the receptive field of one layer: small odd kernels (3x3, sometimes 5x5)
 are the usual choice because stacking them grows the receptive field (two 3x3 layers see 5x5)
@@ -89,7 +135,11 @@ centre and keep the size with symmetric 'same' padding. Larger kernels suit larg
 first layers that must see wide structures; on 28 x 28 digits, 3x3 (or 5x5) is enough. The
 choice can itself be searched (a `Choice` of 3 and 5), balanced against cost.
 """, points=1),
-    markdown("**(e)** How do dropout and pooling fight overfitting?"),
+    bilingual("**(e)** How do dropout and pooling fight overfitting?", """
+**(هـ) نمرهٔ امتیازی:** اهمیت dropout و pooling در بهبود عملکرد شبکه چیست، و چگونه با بیش‌برازش (overfitting)
+مقابله می‌کنند؟ این پرسش امتیازی است: نمره‌ای که بگیرید به نمرهٔ شما افزوده می‌شود و نمرهٔ کل تمرین را بالا نمی‌برد؛
+پاسخ ندادن به آن نمره‌ای کم نمی‌کند.
+"""),
     written_answer("answer_regularisation", """
 **Dropout** zeroes a random fraction of activations at each training step (and rescales the
 rest), so units cannot co-adapt and rely on particular others; the network behaves like an
@@ -122,7 +172,7 @@ BUDGET = budget("kerastuner_mnist")
 SEED = seed_everything()
 print("budget:", dict(BUDGET))
 """),
-    markdown("""
+    bilingual("""
 ## 2. Data (2 points, hidden tests)
 
 Complete `prepare_splits(x_train, y_train, x_test, y_test, n_train, validation_fraction, seed=0)`:
@@ -132,6 +182,17 @@ Complete `prepare_splits(x_train, y_train, x_test, y_test, n_train, validation_f
   on; the test set is **never** used for that;
 * scale every image set to float32 `(N, 28, 28, 1)` in [0, 1]; labels stay integers `(N,)`;
 * return `((x_fit, y_fit), (x_val, y_val), (x_test, y_test))`, the test set complete.
+""", """
+## 2. داده (2 نمره، آزمون‌های پنهان)
+
+تابع `prepare_splits(x_train, y_train, x_test, y_test, n_train, validation_fraction, seed=0)` را کامل کنید:
+
+* تصاویر آموزشی را (با `seed`) بُر بزنید، `n_train` تای اول را نگه دارید (اگر `None` باشد همه را)، و کسر
+  `validation_fraction` از آن‌ها را به‌عنوان مجموعهٔ **اعتبارسنجی** کنار بگذارید که tuner مدل‌ها را با آن انتخاب
+  می‌کند؛ مجموعهٔ آزمون **هرگز** برای این کار به کار نمی‌رود؛
+* همهٔ مجموعه‌های تصویر را به float32 با شکل `(N, 28, 28, 1)` در بازهٔ [0, 1] مقیاس دهید؛ برچسب‌ها اعداد صحیح
+  با شکل `(N,)` می‌مانند؛
+* `((x_fit, y_fit), (x_val, y_val), (x_test, y_test))` را برگردانید، با مجموعهٔ آزمون کامل.
 """),
     locked_code("load_data", """
 (x_train_raw, y_train_raw), (x_test_raw, y_test_raw), data_source = load_mnist_tagged()
@@ -167,7 +228,7 @@ assert len(x_test) == len(x_test_raw), "the test set stays complete"
 ]
 
 HYPERMODEL = [
-    markdown("""
+    bilingual("""
 ## 3. The hypermodel (8 points, hidden tests)
 
 Write `build_model(hp)`: a compiled Keras model for inputs `(28, 28, 1)` (pixels in [0, 1])
@@ -187,6 +248,23 @@ dropout rates):
 
 Every value in your space must give a valid model: five 2x2 poolings of a 28 x 28 image do
 not fit (28 -> 14 -> 7 -> 3 -> 1 -> ?), so decide where pooling goes.
+""", """
+## 3. هایپرمدل (8 نمره، آزمون‌های پنهان)
+
+`build_model(hp)` را بنویسید: یک مدل کامپایل‌شدهٔ Keras برای ورودی‌های `(28, 28, 1)` (پیکسل‌ها در [0, 1]) و 10 کلاس
+(احتمال‌های softmax، برچسب‌های صحیح)، که انتخاب‌هایش از `hp` می‌آیند، در محدوده‌های بالا. تصحیح‌گر آن را **خودش**
+با مقدارهایی که تعیین می‌کند می‌سازد، پس برای ابرپارامترهایی که او کنترل می‌کند این نام‌ها را به کار ببرید (هر
+ابرپارامتر دیگری هم که بخواهید اضافه کنید، مثلاً اندازهٔ کرنل‌ها یا نرخ‌های dropout):
+
+* `conv_layers`: تعداد لایه‌های کانولوشنی (یک `hp.Int`)
+* `filters_0`، `filters_1`، ...: فیلترهای کانولوشن 0، 1، ...
+* `dense_layers`: تعداد لایه‌های Dense پنهان (پیش از خروجی 10 کلاسه)
+* `units_0`، `units_1`، ...: نورون‌های لایهٔ Dense شمارهٔ 0، 1، ...
+* `optimizer`: یک `hp.Choice` از نام بهینه‌سازها (`"adam"` و دست‌کم یک بهینه‌ساز دیگر Keras)
+* `learning_rate`: نرخ یادگیری بهینه‌ساز
+
+هر مقدار در فضای شما باید مدلی معتبر بدهد: پنج pooling با اندازهٔ 2x2 روی تصویر 28 x 28 جا نمی‌شود
+(`28 -> 14 -> 7 -> 3 -> 1 -> ?`)، پس تصمیم بگیرید pooling کجا بیاید.
 """),
     solution_code("build_model", """
 def build_model(hp):
@@ -238,7 +316,7 @@ assert sum(layer["type"] == "Conv2D" for layer in deepest["layers"]) == 5, "conv
 ]
 
 SEARCH = [
-    markdown("""
+    bilingual("""
 ## 4. The search (2 points, hidden tests)
 
 Write `make_tuner(hypermodel, settings)`: a KerasTuner tuner of your choice (justify it in
@@ -249,6 +327,16 @@ Hyperband, `max_epochs` from `settings["search_epochs"]`). The next cell searche
 stopping on the validation set; the grader reads the tuner's files
 (`kerastuner_search/mnist_cnn/`): at least `settings["min_completed_trials"]` completed trials
 on `val_accuracy`, and the saved best hyperparameters must be the best trial's.
+""", """
+## 4. جست‌وجو (2 نمره، آزمون‌های پنهان)
+
+`make_tuner(hypermodel, settings)` را بنویسید: یک tuner از KerasTuner به انتخاب خودتان (در پرسش 1 (ب) توجیهش
+کنید) برای `hypermodel`، با هدف `"val_accuracy"`، `directory=TUNER_DIRECTORY`، `project_name=TUNER_PROJECT`،
+`overwrite=True` و `seed=SEED`، که اندازه‌اش از بودجهٔ `settings` پیروی کند (`settings["max_trials"]` آزمایش برای
+RandomSearch یا BayesianOptimization؛ برای Hyperband، `max_epochs` از `settings["search_epochs"]`). سلول بعدی با
+توقف زودهنگام روی مجموعهٔ اعتبارسنجی جست‌وجو می‌کند؛ تصحیح‌گر فایل‌های tuner را می‌خواند
+(`kerastuner_search/mnist_cnn/`): دست‌کم `settings["min_completed_trials"]` آزمایش کامل‌شده روی
+`val_accuracy`، و بهترین ابرپارامترهای ذخیره‌شده باید مال بهترین آزمایش باشند.
 """),
     solution_code("make_tuner", """
 def make_tuner(hypermodel, settings):
@@ -281,7 +369,7 @@ plt.show()
 ]
 
 BEST_MODEL = [
-    markdown("""
+    bilingual("""
 ## 5. The best model (4 points, hidden tests)
 
 The next cell rebuilds the best hyperparameters' model, retrains it with early stopping on
@@ -292,6 +380,17 @@ values and measures its accuracy on a test split it chooses.
 In the full budget it also records this search's choice in `kerastuner_chosen_hyperparameters.json`:
 hand that file in. The autograder's run searches too (its trials are graded), but it retrains
 the choice your full search recorded, not the winner of its own 2-3 one-epoch trials.
+""", """
+## 5. بهترین مدل (4 نمره، آزمون‌های پنهان)
+
+سلول بعدی مدل بهترین ابرپارامترها را دوباره می‌سازد، آن را با توقف زودهنگام روی مجموعهٔ اعتبارسنجی دوباره آموزش
+می‌دهد، **یک بار** روی مجموعهٔ آزمون ارزیابی می‌کند و آن را همراه ابرپارامترهایش ذخیره می‌کند. تصحیح‌گر مدل
+ذخیره‌شده را بارگذاری می‌کند، بررسی می‌کند که همان هایپرمدل شما با آن مقدارهاست و دقتش را روی بخشی از داده‌های
+آزمون که خودش انتخاب می‌کند اندازه می‌گیرد.
+
+در بودجهٔ full، انتخاب این جست‌وجو را هم در `kerastuner_chosen_hyperparameters.json` ثبت می‌کند: آن فایل را تحویل
+دهید. اجرای تصحیح‌گر خودکار هم جست‌وجو می‌کند (آزمایش‌هایش نمره می‌گیرند)، اما انتخابی را دوباره آموزش می‌دهد که
+جست‌وجوی full شما ثبت کرده، نه برندهٔ 2 تا 3 آزمایش یک‌دوره‌ای خودش را.
 """),
     locked_code("retrain", """
 record_full_search(best_hp.values, table)  # HW_MODE=full only: hand in CHOSEN_HYPERPARAMETERS_FILE
@@ -309,13 +408,20 @@ save_best_hyperparameters(best_hp.values)
 """, tags=("training",)),
     hidden_group("hidden_best_model", 4, "the saved model is build_model at the saved best hyperparameters, within "
                  "the limits; its accuracy on the grader's test split"),
-    markdown("""
+    bilingual("""
 ## 6. Analysis (written, graded by a TA)
 
 Analyse the search: which hyperparameters the best trials share (depth, widths, optimizer,
 learning rate, dropout), how far apart the trials' validation accuracies are, how the best
 model's test accuracy compares with its validation accuracy and what that says about
 overfitting to the validation set, and what you would search next with more budget.
+""", """
+## 6. تحلیل (تشریحی، با تصحیح دستیار آموزشی)
+
+جست‌وجو را تحلیل کنید: بهترین آزمایش‌ها در کدام ابرپارامترها مشترک‌اند (عمق، پهنا، بهینه‌ساز، نرخ یادگیری،
+dropout)، دقت‌های اعتبارسنجی آزمایش‌ها چقدر از هم فاصله دارند، دقت آزمون بهترین مدل در مقایسه با دقت
+اعتبارسنجی‌اش چگونه است و این دربارهٔ بیش‌برازش به مجموعهٔ اعتبارسنجی چه می‌گوید، و با بودجهٔ بیشتر چه چیزی را
+جست‌وجو می‌کردید.
 """),
     written_answer("answer_analysis", """
 (Depends on the run; a good answer reads the trials table and the plot.) In the full budget
@@ -332,8 +438,7 @@ retraining the winner on training + validation data.
 """, points=2),
 ]
 
-CELLS = [*INTRO, *SETUP_AND_DATA, *HYPERMODEL, *SEARCH, *BEST_MODEL]
+CELLS = [*INTRO, *SETUP_AND_DATA, *HYPERMODEL, *SEARCH, *BEST_MODEL, hand_in_fa(NOTEBOOK)]
 
 if __name__ == "__main__":
-    write_notebook(Path(__file__).resolve().parents[1] / "source" / "kerastuner_mnist" / "kerastuner_mnist.ipynb",
-                   CELLS)
+    write_notebook(NOTEBOOK, CELLS)

@@ -1,11 +1,14 @@
 """Builds source/medical/medical.ipynb (run: python authoring/build_medical.py)."""
 from pathlib import Path
 
-from hwtools.course.authoring import (hidden_group, locked_code, markdown, public_tests, solution_code,
+from hwtools.course.authoring import (hidden_group, locked_code, public_tests, solution_code,
                                write_notebook, written_answer)
+from hwtools.course.bilingual import LANGUAGE_NOTE_EN, LANGUAGE_NOTE_FA, bilingual, hand_in_fa
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "source" / "medical" / "medical.ipynb"
 
 CELLS = [
-    markdown("""
+    bilingual("""
 # A leakage-free medical classifier
 
 Seed 000, question 2. Real patients: the Wisconsin Diagnostic Breast Cancer set (569 fine-needle
@@ -21,7 +24,23 @@ validation data.
   and measure them themselves on the data, so print whatever you like, it is not what counts.
 * Budget: `HW_MODE=full` (default) trains for at most a minute on a laptop CPU; the autograder
   runs the same notebook with fewer epochs.
-"""),
+""" + "\n* " + LANGUAGE_NOTE_EN, """
+# یک دسته‌بند پزشکی بدون نشت داده
+
+سری ۰۰۰، پرسش ۲. بیماران واقعی: مجموعهٔ Wisconsin Diagnostic Breast Cancer (569 نمونهٔ آسپیراسیون با سوزن
+ظریف، هر کدام با 30 اندازه‌گیری) که همراه scikit-learn می‌آید. یک دسته‌بند Keras می‌سازید و آنچه یک پزشک
+می‌خواهد را گزارش می‌کنید: **حساسیت** (چند درصد از سرطان‌ها را پیدا می‌کنیم)، **ویژگی** (specificity)، ROC AUC
+و ماتریس درهم‌ریختگی، در آستانهٔ تصمیمی که روی داده‌های اعتبارسنجی انتخاب می‌کنید.
+
+* برچسب‌ها همان‌طور که scikit-learn بارگذاری می‌کند: **0 = بدخیم (malignant)، 1 = خوش‌خیم (benign)**. برای پزشک
+  کلاس *مثبت* **بدخیم** است. همه‌جا به این دقت کنید.
+* آزمون‌های عمومی را هر چند بار که بخواهید اجرا کنید؛ **آزمون‌های پنهان کار شما را نمره می‌دهند**: مدل، مقیاس‌گر
+  (scaler)، تقسیم و آستانهٔ ذخیره‌شدهٔ شما را بارگذاری می‌کنند (آخرین سلول کد آن‌ها را در `artifacts/` ذخیره
+  می‌کند) و خودشان آن‌ها را روی داده‌ها اندازه می‌گیرند؛ پس هر چه می‌خواهید چاپ کنید، آن چیزی نیست که به حساب
+  می‌آید.
+* بودجه: `HW_MODE=full` (پیش‌فرض) حداکثر یک دقیقه روی CPU یک لپ‌تاپ آموزش می‌دهد؛ تصحیح‌گر خودکار همان نوت‌بوک
+  را با دوره‌های کمتر اجرا می‌کند.
+""" + "\n* " + LANGUAGE_NOTE_FA),
     locked_code("setup", """
 import json
 
@@ -42,11 +61,16 @@ SPLIT_SEED = 2024
 X, y, feature_names = load_diagnosis_data()
 print(f"X: {X.shape}, budget: {dict(BUDGET)}")
 """),
-    markdown("""
+    bilingual("""
 ## 1. Explore
 
 Class balance and feature scales. Note the ranges: some features are in the thousands, others
 below 0.01. And note what a "classifier" that always answers *benign* would score.
+""", """
+## 1. کاوش
+
+توازن کلاس‌ها و مقیاس ویژگی‌ها. به بازه‌ها دقت کنید: برخی ویژگی‌ها در حد هزار هستند و برخی کمتر از 0.01. و ببینید
+«دسته‌بندی» که همیشه پاسخ *خوش‌خیم* می‌دهد چه امتیازی می‌گیرد.
 """),
     locked_code("explore", """
 counts = np.bincount(y, minlength=2)
@@ -63,7 +87,7 @@ ax.set_title("feature scales (log axis): standardise before training")
 fig.tight_layout()
 plt.show()
 """),
-    markdown("""
+    bilingual("""
 ## 2. Split, then standardise (4 points, hidden tests)
 
 Make a **stratified** train / validation / test split of the row indices `np.arange(len(y))`
@@ -75,6 +99,16 @@ Then standardise: the mean and the (population) standard deviation per feature, 
 **training rows only**, as `scaler_mean` and `scaler_scale`; apply them to all three parts as
 `X_train`, `X_val`, `X_test`. Targets for the network: `t_train`, `t_val`, `t_test`, equal to
 1.0 for **malignant** and 0.0 for benign.
+""", """
+## 2. اول تقسیم، سپس استانداردسازی (4 نمره، آزمون‌های پنهان)
+
+یک تقسیم **لایه‌بندی‌شده** (stratified) آموزش / اعتبارسنجی / آزمون از اندیس‌های سطرها، `np.arange(len(y))`،
+بسازید، به نسبت تقریبی (60 / 20 / 20)، با بذر ثابت `SPLIT_SEED`: هر سطر دقیقاً در یک بخش، و هر بخش با همان سهم
+سطرهای بدخیم که در کل داده هست. آرایه‌های اندیس را `train_idx`، `val_idx` و `test_idx` بنامید.
+
+سپس استانداردسازی کنید: میانگین و انحراف معیار (جمعیتی) هر ویژگی، که **فقط روی سطرهای آموزشی** محاسبه می‌شوند،
+با نام‌های `scaler_mean` و `scaler_scale`؛ آن‌ها را بر هر سه بخش اعمال کنید تا `X_train`، `X_val` و `X_test`
+به دست آیند. هدف‌های شبکه: `t_train`، `t_val` و `t_test`، برابر 1.0 برای **بدخیم** و 0.0 برای خوش‌خیم.
 """),
     solution_code("split_and_scale", """
 from sklearn.model_selection import train_test_split
@@ -104,7 +138,7 @@ print("Public tests passed. Hidden tests will also grade this.")
 """),
     hidden_group("hidden_split", 2, "every row in exactly one part; each part stratified by diagnosis"),
     hidden_group("hidden_scaler", 2, "scaler_mean and scaler_scale equal the training rows' statistics"),
-    markdown("""
+    bilingual("""
 ## 3. Sensitivity and specificity (4 points, hidden tests)
 
 Implement `sensitivity_specificity(y_true, y_pred, positive=MALIGNANT)` returning the tuple
@@ -112,6 +146,14 @@ Implement `sensitivity_specificity(y_true, y_pred, positive=MALIGNANT)` returnin
 `positive` that were predicted `positive`; specificity the share of the other rows predicted
 as not `positive`. Labels are 0/1 (lists or arrays). If `y_true` has **no positive or no
 negative row**, one of the two is undefined: raise a `ValueError` that says so.
+""", """
+## 3. حساسیت و ویژگی (4 نمره، آزمون‌های پنهان)
+
+`sensitivity_specificity(y_true, y_pred, positive=MALIGNANT)` را پیاده‌سازی کنید که تاپل
+`(sensitivity, specificity)` را به‌صورت float برگرداند: حساسیت سهم سطرهایی با برچسب `positive` است که `positive`
+پیش‌بینی شده‌اند؛ ویژگی سهم سطرهای دیگر است که غیر `positive` پیش‌بینی شده‌اند. برچسب‌ها 0/1 هستند (فهرست یا
+آرایه). اگر `y_true` **هیچ سطر مثبت یا هیچ سطر منفی** نداشته باشد، یکی از آن دو تعریف‌نشده است: یک `ValueError`
+بدهید که همین را بگوید.
 """),
     solution_code("metrics", """
 def sensitivity_specificity(y_true, y_pred, positive=MALIGNANT):
@@ -137,12 +179,18 @@ print("Public tests passed. Hidden tests will also grade this.")
 """),
     hidden_group("hidden_metrics", 4, "against scikit-learn on random label vectors, for either positive label, "
                  "and the error for a degenerate y_true"),
-    markdown("""
+    bilingual("""
 ## 4. The classifier
 
 A small dense network whose single sigmoid output is the **probability of malignant**.
 Handle the imbalance (class weights here), regularise (dropout) and stop early on the
 validation part. Epochs come from the budget: `BUDGET["max_epochs"]`, `BUDGET["patience"]`.
+""", """
+## 4. دسته‌بند
+
+یک شبکهٔ Dense کوچک که تنها خروجی sigmoid آن **احتمال بدخیم بودن** است. عدم توازن کلاس‌ها را مدیریت کنید (این‌جا
+با وزن کلاس‌ها)، منظم‌سازی کنید (dropout) و با پایش بخش اعتبارسنجی زودهنگام متوقف شوید (early stopping). تعداد
+دوره‌ها از بودجه می‌آید: `BUDGET["max_epochs"]` و `BUDGET["patience"]`.
 """),
     solution_code("train", """
 ### BEGIN SOLUTION
@@ -171,7 +219,7 @@ history = model.fit(X_train, t_train, validation_data=(X_val, t_val), epochs=BUD
 print(f"stopped after {len(history.history['loss'])} epochs")
 ### END SOLUTION
 """, tags=("training",)),
-    markdown("""
+    bilingual("""
 ## 5. ROC curve and a threshold for the clinic (2 points, hidden tests)
 
 Plot the ROC curve on the **validation** part and print its AUC. Then choose `threshold`, a
@@ -180,6 +228,14 @@ threshold whose validation sensitivity reaches `TARGET_SENSITIVITY` (0.95): it r
 target with the best specificity available, and it is one of the validation rows' predicted
 probabilities (the grader recomputes it from your model, within 1e-4). Never look at the test
 part for this.
+""", """
+## 5. منحنی ROC و آستانه‌ای برای درمانگاه (2 نمره، آزمون‌های پنهان)
+
+منحنی ROC را روی بخش **اعتبارسنجی** رسم کنید و AUC آن را چاپ کنید. سپس `threshold` را، یک float، انتخاب کنید:
+سطری بدخیم پیش‌بینی می‌شود که `P(malignant) >= threshold`. **بالاترین** آستانه‌ای را بگیرید که حساسیت
+اعتبارسنجی‌اش به `TARGET_SENSITIVITY` (0.95) برسد: با بهترین ویژگی ممکن به هدف می‌رسد، و یکی از احتمال‌های
+پیش‌بینی‌شدهٔ سطرهای اعتبارسنجی است (تصحیح‌گر آن را از مدل شما، با دقت 1e-4، دوباره حساب می‌کند). برای این کار
+هرگز به بخش آزمون نگاه نکنید.
 """),
     solution_code("threshold", """
 ### BEGIN SOLUTION
@@ -210,13 +266,20 @@ print("Public tests passed. Hidden tests will also grade this.")
 """),
     hidden_group("hidden_threshold", 2, "the threshold is the highest one reaching the target sensitivity "
                  "on the validation rows (the grader predicts them with your model)"),
-    markdown("""
+    bilingual("""
 ## 6. Report once on the test part (6 points, hidden tests)
 
 Only now touch the test part: `test_probabilities` (P(malignant) for the test rows, in the
 order of `test_idx`) and `test_report`, a dict with `sensitivity`, `specificity` (malignant
 positive, at your threshold), `auc`, and `confusion_matrix` as scikit-learn orders it for
 labels `[MALIGNANT, BENIGN]` (rows: true, columns: predicted). Then save everything.
+""", """
+## 6. یک بار گزارش روی بخش آزمون (6 نمره، آزمون‌های پنهان)
+
+فقط حالا به بخش آزمون دست بزنید: `test_probabilities` (احتمال بدخیم بودن سطرهای آزمون، به ترتیب `test_idx`) و
+`test_report`، یک dict با `sensitivity` و `specificity` (بدخیم مثبت است، در آستانهٔ شما)، `auc`، و
+`confusion_matrix` با ترتیب scikit-learn برای برچسب‌های `[MALIGNANT, BENIGN]` (سطرها: واقعی، ستون‌ها:
+پیش‌بینی‌شده). سپس همه‌چیز را ذخیره کنید.
 """),
     solution_code("report", """
 ### BEGIN SOLUTION
@@ -257,11 +320,16 @@ print("Public tests passed. Hidden tests will also grade this.")
                  "saved threshold"),
     hidden_group("hidden_report", 2, "your test_probabilities and test_report agree with what the grader "
                  "measures (malignant as the positive class)"),
-    markdown("""
+    bilingual("""
 ## 7. Questions (written, graded by a TA)
 
 **(a)** Why does sensitivity matter more than accuracy for this screening decision? What does
 a missed malignant tumour cost compared with a false alarm?
+""", """
+## 7. پرسش‌ها (تشریحی، با تصحیح دستیار آموزشی)
+
+**(الف)** چرا برای این تصمیم غربالگری حساسیت از دقت (accuracy) مهم‌تر است؟ تومور بدخیمی که از دست برود در
+مقایسه با یک هشدار نادرست چه هزینه‌ای دارد؟
 """),
     written_answer("answer_sensitivity", """
 A false negative sends a patient with cancer home: treatment is delayed while the tumour grows,
@@ -269,9 +337,12 @@ which can cost the patient's life. A false positive costs a further test (a biop
 Accuracy weighs both errors equally and is dominated by the benign majority: always answering
 "benign" is 63 % accurate with a sensitivity of 0. Sensitivity counts exactly the costly error.
 """, points=1),
-    markdown("""
+    bilingual("""
 **(b)** What is data leakage? Name the places in *this* pipeline where it can hide, and how the
 notebook avoids each.
+""", """
+**(ب)** نشت داده (data leakage) چیست؟ جاهایی از *همین* خط لوله را نام ببرید که نشت می‌تواند در آن‌ها پنهان شود،
+و بگویید نوت‌بوک چگونه از هر کدام پرهیز می‌کند.
 """),
     written_answer("answer_leakage", """
 Leakage is information from the evaluation data reaching the model or its choices, so the
@@ -283,8 +354,10 @@ estimate; we tune on validation and look at the test part once; (3) the split it
 (or a patient with several rows) in two parts; the indices are disjoint and, with one row per
 patient here, so are the patients.
 """, points=2),
-    markdown("""
+    bilingual("""
 **(c)** What does your threshold trade, compared with the default 0.5? When would you move it?
+""", """
+**(ج)** آستانهٔ شما در مقایسه با مقدار پیش‌فرض 0.5 چه چیزی را فدای چه چیزی می‌کند؟ چه وقت آن را جابه‌جا می‌کنید؟
 """),
     written_answer("answer_threshold", """
 Lowering the threshold below 0.5 calls more cases malignant: sensitivity rises (fewer missed
@@ -293,7 +366,8 @@ curve that keeps sensitivity at 0.95 on validation with the best specificity lef
 setting with cheap follow-up tests would push sensitivity higher still; a setting where false
 alarms lead to harmful procedures would accept a higher threshold.
 """, points=1),
+    hand_in_fa(NOTEBOOK),
 ]
 
 if __name__ == "__main__":
-    write_notebook(Path(__file__).resolve().parents[1] / "source" / "medical" / "medical.ipynb", CELLS)
+    write_notebook(NOTEBOOK, CELLS)

@@ -9,6 +9,7 @@ from nbconvert import HTMLExporter
 from conftest import REPO
 from hwtools.course.sanitize import SanitizeOutputs
 from services import chromium_path, screenshot_folder
+from test_persian_notebooks import BILINGUAL
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +24,9 @@ def page():
         browser.close()
 
 
-@pytest.mark.parametrize("assignment, notebook", [("theory", "theory.ipynb"), ("batchnorm", "batchnorm.ipynb")])
-def test_persian_blocks_are_laid_out_right_to_left(page, tmp_path, assignment, notebook):
+@pytest.mark.parametrize("assignment", BILINGUAL)
+def test_persian_blocks_are_laid_out_right_to_left(page, tmp_path, assignment):
+    [notebook] = [p.name for p in (REPO / "release" / assignment).glob("*.ipynb")]
     exporter = HTMLExporter()
     exporter.register_preprocessor(SanitizeOutputs(), enabled=True)
     html, _ = exporter.from_notebook_node(nbformat.read(str(REPO / "release" / assignment / notebook), as_version=4))

@@ -4,7 +4,7 @@ Persian in a right-to-left block; code, identifiers and numbers inside it stay l
 (markdown code spans and math are isolated by the browser's bidi algorithm; `ltr(...)` wraps a
 plain run that must not be reordered).
 
-Used by authoring/build_<a>.py of batchnorm, cnn_arithmetic, gas_consumption, flowers and theory."""
+Used by every authoring/build_<a>.py."""
 from __future__ import annotations
 
 import html
