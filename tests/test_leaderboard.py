@@ -173,3 +173,25 @@ def test_ties_share_a_rank_and_flagged_or_failed_work_is_not_ranked(course):
         "fay": "not graded yet"}
     with pytest.raises(leaderboard.NoLeaderboard):
         leaderboard.build(course, "batchnorm")
+
+
+def test_an_accuracy_check_records_what_it_measured_below_its_threshold_too():
+    """kit.check_accuracy(..., metric=...) as gradcam, kerastuner_mnist and flowers call it."""
+    import keras
+    import numpy as np
+
+    from hwtools.checks import CheckFailure
+    from hwtools.grading import hidden_suite, kit
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    images = np.random.default_rng(0).normal(size=(60, 4)).astype("float32")
+    labels = model.predict(images, verbose=0).argmax(axis=1)
+    labels[:20] = (labels[:20] + 1) % 3  # the model is right on 40 of 60
+    hidden_suite._METRICS.clear()
+    with pytest.raises(CheckFailure, match="below 0.90"):
+        kit.check_accuracy(model, images, labels, 0.9, on="images", budget_note="a threshold", n_classes=3,
+                           metric="test_accuracy")
+    assert hidden_suite._METRICS == {"test_accuracy": pytest.approx(40 / 60)}
+    with pytest.raises(ValueError):
+        hidden_suite.record_metric("Test Accuracy", 0.5)
