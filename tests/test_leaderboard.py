@@ -156,7 +156,8 @@ def test_only_well_formed_metrics_cross_from_the_suite():
 
 
 def test_ties_share_a_rank_and_flagged_or_failed_work_is_not_ranked(course):
-    states = {"ann": ("graded", 0.9, ""), "ben": ("graded", 0.95, ""), "cy": ("graded", 0.95, ""),
+    script = "<img src=x onerror=alert(1)>"  # an id a browser would run
+    states = {script: ("graded", 0.9, ""), "ben": ("graded", 0.95, ""), "cy": ("graded", 0.95, ""),
               "dee": ("graded", 0.99, "FLAGGED for a TA: the model took 900 optimizer steps"),
               "eli": ("failed", 0.99, ""), "fay": None}
     for student, state in states.items():
@@ -167,7 +168,9 @@ def test_ties_share_a_rank_and_flagged_or_failed_work_is_not_ranked(course):
             course.grading_state(student, ASSIGNMENT).write_text(json.dumps(
                 {"status": status, "metrics": {"test_auc": value}, "checks": [{"message": message}]}))
     board = leaderboard.build(course, ASSIGNMENT, names=True)
-    assert [(row.rank, row.shown) for row in board.ranked] == [(1, "ben"), (1, "cy"), (3, "ann")]
+    assert [(row.rank, row.shown) for row in board.ranked] == [(1, "ben"), (1, "cy"), (3, script)]
+    page = leaderboard.render(board)
+    assert script not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert {row.shown: row.note for row in board.unranked} == {
         "dee": "under review by the course staff", "eli": "the notebook could not be run by the autograder",
         "fay": "not graded yet"}
