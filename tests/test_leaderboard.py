@@ -159,21 +159,22 @@ def test_ties_share_a_rank_and_flagged_or_failed_work_is_not_ranked(course):
     script = "<img src=x onerror=alert(1)>"  # an id a browser would run
     states = {script: ("graded", 0.9, ""), "ben": ("graded", 0.95, ""), "cy": ("graded", 0.95, ""),
               "dee": ("graded", 0.99, "FLAGGED for a TA: the model took 900 optimizer steps"),
-              "eli": ("failed", 0.99, ""), "fay": None}
+              "eli": ("failed", 0.99, ""), "fay": None, "gus": ("graded", None, "")}
     for student, state in states.items():
         course.submission_dir(student, ASSIGNMENT).mkdir(parents=True)
         if state:
             status, value, message = state
             course.grading_state(student, ASSIGNMENT).parent.mkdir(parents=True)
+            metrics = {} if value is None else {"metrics": {"test_auc": value}}  # gus: graded before metrics
             course.grading_state(student, ASSIGNMENT).write_text(json.dumps(
-                {"status": status, "metrics": {"test_auc": value}, "checks": [{"message": message}]}))
+                {"status": status, **metrics, "checks": [{"message": message}]}))
     board = leaderboard.build(course, ASSIGNMENT, names=True)
     assert [(row.rank, row.shown) for row in board.ranked] == [(1, "ben"), (1, "cy"), (3, script)]
     page = leaderboard.render(board)
     assert script not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert {row.shown: row.note for row in board.unranked} == {
         "dee": "under review by the course staff", "eli": "the notebook could not be run by the autograder",
-        "fay": "not graded yet"}
+        "fay": "not graded yet", "gus": "graded before the grader recorded metrics: run `hw autograde medical` again"}
     with pytest.raises(leaderboard.NoLeaderboard):
         leaderboard.build(course, "batchnorm")
 

@@ -113,7 +113,7 @@ def _pseudonyms(key: bytes, students: list[str]) -> dict[str, str]:
     raise RuntimeError("pseudonyms collide")  # 256-bit digests: never
 
 
-def _measured(state: dict | None, metric: RankedMetric) -> tuple[float | None, str]:
+def _measured(state: dict | None, assignment: str, metric: RankedMetric) -> tuple[float | None, str]:
     """(the grader's measured value, "") for a student who is ranked, else (None, why not)."""
     if state is None:
         return None, "not graded yet"
@@ -121,6 +121,8 @@ def _measured(state: dict | None, metric: RankedMetric) -> tuple[float | None, s
         return None, "the notebook could not be run by the autograder"
     if any(isinstance(c, dict) and str(c.get("message", "")).startswith(FLAGGED) for c in state.get("checks", [])):
         return None, "under review by the course staff"
+    if "metrics" not in state:  # (the hidden suites changed since: `hw autograde` regrades it)
+        return None, f"graded before the grader recorded metrics: run `hw autograde {assignment}` again"
     value = checked_metrics(state.get("metrics")).get(metric.name)
     if value is None:
         return None, f"no {metric.label} measured (no model the grader could load and measure)"
@@ -141,7 +143,7 @@ def build(course: Course, assignment: str, names: bool | None = None) -> Leaderb
                               f"{assignment}` first")
     ranked, unranked = [], []
     for student in students:
-        value, note = _measured(states[student], metric)
+        value, note = _measured(states[student], assignment, metric)
         (unranked if value is None else ranked).append(Row(shown[student], value, note=note))
     ranked.sort(key=lambda row: (-row.value, row.shown))
     for index, row in enumerate(ranked):  # ties share a rank (1, 2, 2, 4)
