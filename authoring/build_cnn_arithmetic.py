@@ -1,12 +1,102 @@
-"""Builds source/cnn_arithmetic/cnn_arithmetic.ipynb (run: python authoring/build_cnn_arithmetic.py)."""
+"""Builds source/cnn_arithmetic/cnn_arithmetic.ipynb (run: python authoring/build_cnn_arithmetic.py).
+
+Each student answers for their own numbers (``hwtools.variants``). The source's worked answers
+are those of ``REFERENCE_STUDENT``'s variant, the id under which the tests and the sample class
+hand the source in; ``answer_cells`` writes them for any variant.
+"""
+from fractions import Fraction
 from pathlib import Path
 
+from hwtools import variants
 from hwtools.course.authoring import (hidden_group, locked_code, public_tests, solution_code,
                                write_notebook, written_answer)
 from hwtools.course.bilingual import LANGUAGE_NOTE_EN, LANGUAGE_NOTE_FA, bilingual, hand_in_fa
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "source" / "cnn_arithmetic" / "cnn_arithmetic.ipynb"
 PUBLIC_DONE = 'print("Public tests passed. Hidden tests will also grade this.")'
+REFERENCE_STUDENT = "reference_solution"
+
+
+# The answers of a variant, as a student writes them (literals and arithmetic) --------------
+
+def _conv_size(n, kernel, stride=1, padding=0, dilation=1):
+    return (n + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def q5_answers(q5) -> tuple[list, list, list]:
+    """(output shapes, parameter expressions, the size each layer receives) of the network."""
+    size, channels = q5["input"][0], q5["input"][2]
+    shapes, params, received = [], [], []
+    for layer in q5["layers"]:
+        received.append(size)
+        if layer["kind"] == "maxpool":
+            size = _conv_size(size, layer["pool"], layer["stride"])
+            params.append("0")
+        else:
+            k = layer["kernel"]
+            padding = (k - 1) // 2 if layer["padding"] == "same" else 0
+            size = _conv_size(size, k, layer["stride"], padding, layer["dilation"])
+            params.append(f"{layer['filters']} * ({k} * {k} * {channels} + 1)")
+            channels = layer["filters"]
+        shapes.append((size, size, channels))
+    return shapes, params, received
+
+
+def _lines(items, indent) -> str:
+    """A list literal over lines of at most 100 characters."""
+    lines, line = [], ""
+    for item in items:
+        if line and len(indent) + len(line) + len(item) > 96:
+            lines.append(line.rstrip())
+            line = ""
+        line += item + ", "
+    lines.append(line[:-2])
+    return "[" + ("\n" + indent).join(lines) + "]"
+
+
+def _fraction_text(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator} / {value.denominator}"
+
+
+def answer_cells(values: dict) -> dict:
+    """grade_id -> source of the answer cells for a variant's VALUES (with solution markers)."""
+    q5, q3, fc_bn, gap = values["q5"], values["q3"], values["fc_bn"], values["gap"]
+    shapes, params, received = q5_answers(q5)
+    layer8, dilation = q5["layers"][7], q5["misprinted_layer8_dilation"]
+    effective = dilation * (layer8["kernel"] - 1) + 1
+    n, stride, c_in = q3["input"][0], q3["stride"], q3["input"][2]
+    conv_size = (n + stride - 1) // stride
+    pool_size = conv_size // q3["pool"]
+    x, f = gap["x"], gap["f"]
+    rows, cols = len(x) - len(f) + 1, len(x[0]) - len(f[0]) + 1
+    output = [[sum(x[i + m][j + q] * f[m][q] for m in range(len(f)) for q in range(len(f[0])))
+               for j in range(cols)] for i in range(rows)]
+    gradient = [[_fraction_text(Fraction(sum(x[i + m][j + q] for i in range(rows) for j in range(cols)), rows * cols))
+                 for q in range(len(f[0]))] for m in range(len(f))]
+    solution = "### BEGIN SOLUTION\n{}\n### END SOLUTION\n"
+    return {
+        "q5_table": solution.format(
+            "q5_output_shapes = " + _lines([str(s) for s in shapes], " " * 20) + "\n"
+            + "q5_params = " + _lines(params, " " * 13)),
+        "q5_dilation8": solution.format(
+            f"q5_d8_effective_kernel = {dilation} * ({layer8['kernel']} - 1) + 1\n"
+            f"q5_d8_fits = {effective <= received[7]}"),
+        "fc_batchnorm": solution.format(
+            f"fc_bn_trainable_params = {fc_bn['inputs']} * {fc_bn['units']} + {fc_bn['units']} + 2 * {fc_bn['units']}"),
+        "seed001_q3": solution.format("\n".join([
+            f"q3_conv_shape = ({conv_size}, {conv_size}, {q3['filters']})",
+            f"q3_conv_params = {q3['filters']} * ({q3['kernel']} * {q3['kernel']} * {c_in} + 1)",
+            f"q3_pool_shape = ({pool_size}, {pool_size}, {q3['filters']})",
+            f"q3_flatten_size = {pool_size} * {pool_size} * {q3['filters']}",
+            f"q3_dense_params = {q3['units']} * ({pool_size * pool_size * q3['filters']} + 1)"])),
+        "gap_example": solution.format("\n".join([
+            f"example_output = {output}",
+            f"example_gap = ({' + '.join(f'({v})' if v < 0 else str(v) for row in output for v in row)}) / {rows * cols}",
+            f"example_dL_dF = [{', '.join('[' + ', '.join(row) + ']' for row in gradient)}]"])),
+    }
+
+
+REFERENCE_ANSWERS = answer_cells(variants.for_student("cnn_arithmetic", REFERENCE_STUDENT).values)
 
 LAYER_ARITHMETIC = [
     bilingual("""
@@ -80,19 +170,10 @@ SEED000_Q5 = [
     bilingual("""
 ## 2. Seed 000, question 5: a network with dilated convolutions (5 points, hidden tests)
 
-A 256 x 256 x 3 image goes through:
-
-| layer | |
-|---|---|
-| 1 | Conv(64, 3x3, stride 1, padding 'same') |
-| 2 | Dilated-Conv(32, 5x5, stride 2, dilation 2, padding 'valid') |
-| 3 | MaxPool(2x2, stride 2) |
-| 4 | Conv(128, 3x3, stride 1, padding 'same') |
-| 5 | Dilated-Conv(64, 5x5, stride 2, dilation 4, padding 'valid') |
-| 6 | MaxPool(2x2, stride 2) |
-| 7 | Conv(256, 3x3, stride 1, padding 'same') |
-| 8 | Dilated-Conv(128, 5x5, stride 2, dilation 2, padding 'valid') |
-| 9 | MaxPool(2x2, stride 2) |
+Seed 000's network had nine layers: three blocks of a 'same' convolution, a dilated 'valid'
+convolution with a stride and a 2x2 max pooling. **Your network** has the same plan with
+your own numbers (input size, filters, kernels, strides and dilations), printed by the cell
+below; the hidden tests grade the answers for your network.
 
 Assign `q5_output_shapes`, a list of nine `(height, width, channels)` tuples, and
 `q5_params`, a list of nine ints (the parameters of each layer, biases included).
@@ -103,10 +184,9 @@ with your functions in the public test cell.
 """, """
 ## ۲. سری ۰۰۰، پرسش ۵: شبکه‌ای با کانولوشن‌های متسع (۵ نمره، آزمون پنهان)
 
-یک تصویر `256 x 256 x 3` از این لایه‌ها می‌گذرد (همان جدول بالا): Conv(64, 3x3, 'same')، Dilated-Conv(32,
-5x5، گام 2، اتساع 2، 'valid')، MaxPool(2x2، گام 2)، Conv(128, 3x3, 'same')، Dilated-Conv(64, 5x5، گام 2،
-اتساع 4، 'valid')، MaxPool(2x2، گام 2)، Conv(256, 3x3, 'same')، Dilated-Conv(128, 5x5، گام 2، اتساع 2،
-'valid')، MaxPool(2x2، گام 2).
+شبکهٔ سری ۰۰۰ نُه لایه داشت: سه بلوک، هر کدام یک کانولوشن 'same'، یک کانولوشن متسع 'valid' با گام، و یک
+max pooling ۲×۲. **شبکهٔ شما** همین طرح را با اعداد خودتان دارد (اندازهٔ ورودی، تعداد فیلترها، هسته‌ها، گام‌ها و
+اتساع‌ها) که سلول زیر آن را نشان می‌دهد؛ آزمون‌های پنهان پاسخ‌ها را برای شبکهٔ شما تصحیح می‌کنند.
 
 `q5_output_shapes` را با فهرستی از نُه تاپل `(height, width, channels)` و `q5_params` را با فهرستی از نُه عدد
 صحیح (پارامترهای هر لایه، با بایاس) مقداردهی کنید.
@@ -114,51 +194,47 @@ with your functions in the public test cell.
 **مقدار صریح یا عبارت حسابی بنویسید** (`64 * (3 * 3 * 3 + 1)`)، نه فراخوانی تابع‌هایتان: تصحیح‌گر این
 متغیرها را بدون اجرای نوت‌بوک شما می‌خواند. آن‌ها را با تابع‌هایتان در سلول آزمون عمومی بررسی کنید.
 """),
-    solution_code("q5_table", """
-### BEGIN SOLUTION
-q5_output_shapes = [(256, 256, 64), (124, 124, 32), (62, 62, 32), (62, 62, 128), (23, 23, 64),
-                    (11, 11, 64), (11, 11, 256), (2, 2, 128), (1, 1, 128)]
-q5_params = [64 * (3 * 3 * 3 + 1), 32 * (5 * 5 * 64 + 1), 0, 128 * (3 * 3 * 32 + 1),
-             64 * (5 * 5 * 128 + 1), 0, 256 * (3 * 3 * 64 + 1), 128 * (5 * 5 * 256 + 1), 0]
-### END SOLUTION
-"""),
+    locked_code("variant_q5", 'variant.show("q5")'),
+    solution_code("q5_table", REFERENCE_ANSWERS["q5_table"]),
     public_tests("public_q5_table", f"""
 assert len(q5_output_shapes) == 9 and all(len(shape) == 3 for shape in q5_output_shapes), \\
     "q5_output_shapes: nine (height, width, channels) tuples"
 assert len(q5_params) == 9 and all(isinstance(p, int) for p in q5_params), "q5_params: nine ints"
-assert_equal_number(q5_output_shapes[0][0], conv_output_size(256, 3, padding=same_padding(3)), name="layer 1 size")
+assert_equal_number(q5_output_shapes[0][0],
+                    conv_output_size(variant["q5"]["input"][0], variant["q5"]["layers"][0]["kernel"],
+                                     padding=same_padding(variant["q5"]["layers"][0]["kernel"])),
+                    name="layer 1 size of your network")
 {PUBLIC_DONE}
 """),
     bilingual("""
-The seed first printed **dilation 8** for layer 8 and corrected it to 2. With dilation 8,
-how many input positions does layer 8's 5x5 kernel span along one axis, and does it fit the
-map it receives? Assign `q5_d8_effective_kernel` (an int) and `q5_d8_fits` (True or False).
+The seed first printed **dilation 8** for layer 8 and corrected it to 2. Your layer 8 was
+misprinted too: its dilation is printed under your table. With that dilation, how many input
+positions does layer 8's kernel span along one axis, and does it fit the map it receives?
+Assign `q5_d8_effective_kernel` (an int) and `q5_d8_fits` (True or False).
 """, """
-تمرین نخست برای لایهٔ ۸ **اتساع 8** نوشته بود و سپس آن را به 2 اصلاح کرد. با اتساع 8، هستهٔ ۵×۵ لایهٔ ۸ در
-راستای یک محور روی چند موقعیت ورودی گسترده می‌شود، و آیا در نقشه‌ای که دریافت می‌کند جا می‌گیرد؟
-`q5_d8_effective_kernel` (عدد صحیح) و `q5_d8_fits` (True یا False) را مقداردهی کنید.
+تمرین نخست برای لایهٔ ۸ **اتساع 8** نوشته بود و سپس آن را به 2 اصلاح کرد. اتساع لایهٔ ۸ شبکهٔ شما هم اشتباه چاپ
+شده است: عدد آن زیر جدول شما آمده است. با آن اتساع، هستهٔ لایهٔ ۸ در راستای یک محور روی چند موقعیت ورودی گسترده
+می‌شود، و آیا در نقشه‌ای که دریافت می‌کند جا می‌گیرد؟ `q5_d8_effective_kernel` (عدد صحیح) و `q5_d8_fits` (True یا
+False) را مقداردهی کنید.
 """),
-    solution_code("q5_dilation8", """
-### BEGIN SOLUTION
-q5_d8_effective_kernel = 8 * (5 - 1) + 1
-q5_d8_fits = False
-### END SOLUTION
-"""),
-    hidden_group("hidden_q5_table", 5, "every layer's output shape and parameters, and the dilation-8 "
-                 "variant, against the network built in torch"),
+    solution_code("q5_dilation8", REFERENCE_ANSWERS["q5_dilation8"]),
+    hidden_group("hidden_q5_table", 5, "every layer's output shape and parameters of your network, and the "
+                 "misprinted dilation, against the network built in torch"),
     bilingual("""
-What happens to layer 8 with dilation 8, in numbers and in a framework (what does Keras or
-PyTorch do with it)? (written, graded by a TA)
+What happens to your layer 8 with the misprinted dilation, in numbers and in a framework (what
+does Keras or PyTorch do with it)? (written, graded by a TA)
 """, """
-با اتساع 8 برای لایهٔ ۸ چه پیش می‌آید، به عدد و در یک چارچوب (Keras یا PyTorch با آن چه می‌کنند)؟
-(تشریحی، با تصحیح دستیار آموزشی)
+با اتساعِ اشتباه چاپ‌شده برای لایهٔ ۸ شبکهٔ شما چه پیش می‌آید، به عدد و در یک چارچوب (Keras یا PyTorch با آن چه
+می‌کنند)؟ (تشریحی، با تصحیح دستیار آموزشی)
 """),
     written_answer("answer_dilation8", """
-Its kernel spans 8 * (5 - 1) + 1 = 33 positions, but layer 8 receives an 11 x 11 map:
+The kernel spans d * (k - 1) + 1 positions. In seed 000's network, dilation 8 makes layer 8's
+5x5 kernel span 8 * (5 - 1) + 1 = 33 positions, but layer 8 receives an 11 x 11 map:
 (11 - 33) // 2 + 1 is negative, so no output exists with 'valid' padding. PyTorch raises
 "Kernel size can't be greater than actual input size"; Keras refuses the layer as well
 (a negative output dimension). The network would need padding, a smaller dilation (2, the
-correction) or a larger input.
+correction) or a larger input. (For a TA: where a student's kernel fits their map, the answer
+gives the output size, (n - span) // s + 1, and says the layer then sees most of its input.)
 """, points=1),
 ]
 
@@ -166,40 +242,34 @@ OTHER_SEED_COUNTS = [
     bilingual("""
 ## 3. Parameter counts from the other seeds (5 points, hidden tests)
 
-**(a) Seed 000, 6-e.** Trainable parameters of a fully connected layer from 10 to 20 units
-followed by batch normalisation: assign `fc_bn_trainable_params`.
+**(a) Seed 000, 6-e.** Trainable parameters of a fully connected layer followed by batch
+normalisation (seed 000's went from 10 to 20 units; yours is printed below): assign
+`fc_bn_trainable_params`.
 """, """
 ## ۳. تعداد پارامترها در تمرین‌های دیگر (۵ نمره، آزمون پنهان)
 
-**(الف) سری ۰۰۰، ۶-ه.** پارامترهای قابل آموزش یک لایهٔ تمام‌متصل از 10 به 20 واحد که پس از آن نرمال‌سازی
-دسته‌ای آمده است: `fc_bn_trainable_params` را مقداردهی کنید.
+**(الف) سری ۰۰۰، ۶-ه.** پارامترهای قابل آموزش یک لایهٔ تمام‌متصل که پس از آن نرمال‌سازی دسته‌ای آمده است
+(لایهٔ سری ۰۰۰ از 10 به 20 واحد بود؛ لایهٔ شما در سلول زیر آمده است): `fc_bn_trainable_params` را مقداردهی کنید.
 """),
-    solution_code("fc_batchnorm", """
-### BEGIN SOLUTION
-fc_bn_trainable_params = 10 * 20 + 20 + 2 * 20
-### END SOLUTION
-"""),
-    hidden_group("hidden_fc_batchnorm", 1, "fc_bn_trainable_params against torch Linear + BatchNorm1d"),
+    locked_code("variant_fc_bn", 'variant.show("fc_bn")'),
+    solution_code("fc_batchnorm", REFERENCE_ANSWERS["fc_batchnorm"]),
+    hidden_group("hidden_fc_batchnorm", 1, "fc_bn_trainable_params of your layer against torch Linear + "
+                 "BatchNorm1d"),
     bilingual("""
-**(b) Seed 001, question 3.** A 28 x 28 x 1 image goes through Conv2D(32, 3x3, stride 2,
-padding 'same') -> MaxPooling2D(2x2) -> Flatten -> Dense(5) (Keras layers). Assign
-`q3_conv_shape` and `q3_pool_shape` (height, width, channels), `q3_conv_params`,
-`q3_flatten_size` and `q3_dense_params`.
+**(b) Seed 001, question 3.** Seed 001's 28 x 28 x 1 image went through Conv2D(32, 3x3,
+stride 2, padding 'same') -> MaxPooling2D(2x2) -> Flatten -> Dense(5) (Keras layers); your
+network, printed below, has your own sizes. Assign `q3_conv_shape` and `q3_pool_shape`
+(height, width, channels), `q3_conv_params`, `q3_flatten_size` and `q3_dense_params`.
 """, """
-**(ب) سری ۰۰۱، پرسش ۳.** یک تصویر `28 x 28 x 1` از Conv2D(32, 3x3، گام 2، padding='same') ->
-MaxPooling2D(2x2) -> Flatten -> Dense(5) (لایه‌های Keras) می‌گذرد. `q3_conv_shape` و `q3_pool_shape`
-(ارتفاع، عرض، کانال‌ها)، `q3_conv_params`، `q3_flatten_size` و `q3_dense_params` را مقداردهی کنید.
+**(ب) سری ۰۰۱، پرسش ۳.** در سری ۰۰۱ یک تصویر `28 x 28 x 1` از Conv2D(32, 3x3، گام 2، padding='same') ->
+MaxPooling2D(2x2) -> Flatten -> Dense(5) (لایه‌های Keras) می‌گذشت؛ شبکهٔ شما که در سلول زیر آمده اندازه‌های
+خودش را دارد. `q3_conv_shape` و `q3_pool_shape` (ارتفاع، عرض، کانال‌ها)، `q3_conv_params`، `q3_flatten_size` و
+`q3_dense_params` را مقداردهی کنید.
 """),
-    solution_code("seed001_q3", """
-### BEGIN SOLUTION
-q3_conv_shape = (14, 14, 32)
-q3_conv_params = 32 * (3 * 3 * 1 + 1)
-q3_pool_shape = (7, 7, 32)
-q3_flatten_size = 7 * 7 * 32
-q3_dense_params = 5 * (1568 + 1)
-### END SOLUTION
-"""),
-    hidden_group("hidden_seed001_q3", 2, "the shapes and parameters against the model built in Keras"),
+    locked_code("variant_q3", 'variant.show("q3")'),
+    solution_code("seed001_q3", REFERENCE_ANSWERS["seed001_q3"]),
+    hidden_group("hidden_seed001_q3", 2, "the shapes and parameters of your network against the model built "
+                 "in torch as Keras builds it"),
     bilingual("""
 **(c) Seed 004.** Parameters of **AlexNet** (the single-tower version: 227 x 227 x 3 input,
 conv1 96 filters 11x11 stride 4, 3x3/2 max pooling after conv1, conv2 and conv5, conv2 256
@@ -292,32 +362,30 @@ def gap_filter_gradient(x, w):
     ### END SOLUTION
 '''),
     bilingual("""
-The seed's example: `X = [[2, 3, 4], [3, 1, 5], [4, -1, -2]]` and `F = [[0, 3], [1, -2]]`.
-Work it out by hand (then check it with your functions) and assign `example_output` (the
-2x2 output as a list of lists), `example_gap` (L) and `example_dL_dF` (a list of lists).
-The seed's key took `dL/dO = 1` everywhere: is that the gradient of `L = mean(O)`?
+The seed's example was `X = [[2, 3, 4], [3, 1, 5], [4, -1, -2]]` and `F = [[0, 3], [1, -2]]`;
+yours is printed below. Work it out by hand (then check it with your functions) and assign
+`example_output` (the output as a list of lists), `example_gap` (L) and `example_dL_dF` (a
+list of lists). The seed's key took `dL/dO = 1` everywhere: is that the gradient of
+`L = mean(O)`?
 """, """
-مثال تمرین: `X = [[2, 3, 4], [3, 1, 5], [4, -1, -2]]` و `F = [[0, 3], [1, -2]]`. آن را با دست حل کنید (سپس با
-تابع‌هایتان بررسی کنید) و `example_output` (خروجی ۲×۲ به‌صورت فهرستی از فهرست‌ها)، `example_gap` (همان L) و
-`example_dL_dF` (فهرستی از فهرست‌ها) را مقداردهی کنید. پاسخ‌نامهٔ تمرین `dL/dO = 1` را همه‌جا فرض کرده بود:
-آیا این گرادیان `L = mean(O)` است؟
+مثال تمرین `X = [[2, 3, 4], [3, 1, 5], [4, -1, -2]]` و `F = [[0, 3], [1, -2]]` بود؛ مثال شما در سلول زیر آمده
+است. آن را با دست حل کنید (سپس با تابع‌هایتان بررسی کنید) و `example_output` (خروجی به‌صورت فهرستی از فهرست‌ها)،
+`example_gap` (همان L) و `example_dL_dF` (فهرستی از فهرست‌ها) را مقداردهی کنید. پاسخ‌نامهٔ تمرین `dL/dO = 1`
+را همه‌جا فرض کرده بود: آیا این گرادیان `L = mean(O)` است؟
 """),
-    solution_code("gap_example", """
-### BEGIN SOLUTION
-example_output = [[10, 3], [9, 18]]
-example_gap = (10 + 3 + 9 + 18) / 4
-example_dL_dF = [[9 / 4, 13 / 4], [7 / 4, 3 / 4]]
-### END SOLUTION
-"""),
+    locked_code("variant_gap", 'variant.show("gap")'),
+    solution_code("gap_example", REFERENCE_ANSWERS["gap_example"]),
     public_tests("public_gap", f"""
 seed_x = np.array([[2, 3, 4], [3, 1, 5], [4, -1, -2]])
 seed_f = np.array([[0, 3], [1, -2]])
-assert_close(conv2d_valid(seed_x, seed_f), example_output, name="conv2d_valid on the seed's example")
-assert_close(gap_filter_gradient(seed_x, seed_f), example_dL_dF, name="gap_filter_gradient on the seed's example")
+assert_close(conv2d_valid(seed_x, seed_f), [[10, 3], [9, 18]], name="conv2d_valid on the seed's example")
+your_x, your_f = np.array(variant["gap"]["x"]), np.array(variant["gap"]["f"])
+assert_close(conv2d_valid(your_x, your_f), example_output, name="conv2d_valid on your example")
+assert_close(gap_filter_gradient(your_x, your_f), example_dL_dF, name="gap_filter_gradient on your example")
 {PUBLIC_DONE}
 """),
     hidden_group("hidden_gap_example", 5, "conv2d_valid against torch, gap_filter_gradient against numeric "
-                 "gradients, on random shapes; the example's answers"),
+                 "gradients, on random shapes; your example's answers"),
 ]
 
 RECEPTIVE_FIELD = [
@@ -397,6 +465,10 @@ numpy functions and fill answer variables; a few written answers are graded by a
 * The grader loads your notebook's imports, functions and **constant assignments** (literal
   values and arithmetic expressions) without running the other cells: answer variables
   must not call functions.
+* **Your numbers are your own.** The networks and the example of sections 2 to 4 are drawn
+  for each student from their student id (`hwtools.variants`); the cells that show them print
+  yours, and the grader grades the answers for the variant of the id you hand in under.
+  Answers copied from another student's variant lose their points.
 """ + "\n* " + LANGUAGE_NOTE_EN, """
 # حساب کانولوشن، بررسی‌شده با یک مرجع (oracle)
 
@@ -408,13 +480,21 @@ numpy functions and fill answer variables; a few written answers are graded by a
   روی پیکربندی‌های تصادفی تازه مقایسه می‌کنند. آزمون‌های عمومی زیر فقط موارد پایه را بررسی می‌کنند.
 * تصحیح‌گر importها، تابع‌ها و **مقداردهی‌های ثابت** نوت‌بوک شما (مقدار صریح و عبارت حسابی) را بدون اجرای
   سلول‌های دیگر بارگذاری می‌کند: متغیرهای پاسخ نباید تابعی را فراخوانی کنند.
+* **اعداد شما مال خودتان است.** شبکه‌ها و مثال بخش‌های ۲ تا ۴ برای هر دانشجو از شناسهٔ دانشجویی‌اش
+  (`hwtools.variants`) ساخته می‌شوند؛ سلول‌هایی که آن‌ها را نشان می‌دهند اعداد شما را چاپ می‌کنند، و تصحیح‌گر
+  پاسخ‌ها را برای نسخهٔ شناسه‌ای تصحیح می‌کند که با آن تحویل می‌دهید. پاسخ‌هایی که از نسخهٔ دانشجوی دیگری رونویسی
+  شوند نمره‌شان را از دست می‌دهند.
 """ + "\n* " + LANGUAGE_NOTE_FA),
     locked_code("setup", """
 import math
 
 import numpy as np
 
+from hwtools import variants
 from hwtools.checks import assert_close, assert_equal_number
+
+variant = variants.for_student("cnn_arithmetic")  # your numbers, drawn from your student id
+print(f"The numbers of this notebook are those of student {variant.student!r}.")
 """),
     *LAYER_ARITHMETIC,
     *SEED000_Q5,

@@ -16,8 +16,13 @@ EXPECTED = {"reference_solution": AUTOGRADED, "alice_correct": AUTOGRADED,
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_class(tmp_path_factory, ASSIGNMENT, cell_timeout=30)[1]
+def graded_class(tmp_path_factory):
+    return grade_class(tmp_path_factory, ASSIGNMENT, cell_timeout=30)
+
+
+@pytest.fixture(scope="module")
+def graded(graded_class):
+    return graded_class[1]
 
 
 def test_every_submission_gets_the_expected_score(graded):
@@ -36,3 +41,17 @@ def test_zeros_come_with_reasons(graded):
     dave_messages = " ".join(c.message for c in graded["dave_broken"].checks)
     assert "RuntimeError: I will do this later" in dave_messages
     assert "ZeroDivisionError" in dave_messages
+
+
+def test_each_student_sees_their_own_numbers(graded_class):
+    """The grader runs each notebook with the student's id (HW_STUDENT_ID), so the executed
+    notebook shows that student's network, and the sample students answered for theirs."""
+    from hwtools import variants
+    from hwtools.assignments.cnn_arithmetic import layer_text
+
+    for student in ("reference_solution", "alice_correct", "bob_partial"):
+        course = graded_class[0]
+        executed = (course.autograded_dir(student, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb").read_text()
+        assert f"those of student '{student}'" in executed, student
+        layers = variants.for_student(ASSIGNMENT, student)["q5"]["layers"]
+        assert all(layer_text(layer) in executed for layer in layers), student

@@ -33,7 +33,7 @@ def oracle():
 
 
 def test_seed000_q5_oracle_beside_the_key(oracle):
-    shapes, params = oracle.seed000_q5_table()
+    shapes, params = oracle.q5_table()
     assert params == [1792, 51232, 0, 36992, 204864, 0, 147712, 819328, 0]
     assert [s[0] for s in shapes] == [256, 124, 62, 62, 23, 11, 11, 2, 1]
     assert all(s[0] == s[1] for s in shapes) and [s[2] for s in shapes] == [64, 32, 32, 128, 64, 64, 256, 128, 128]
@@ -55,10 +55,10 @@ def test_key_rounds_up_where_the_oracle_floors(oracle):
 
 
 def test_seed000_layer8_with_dilation_8_does_not_fit(oracle):
-    layer8 = oracle.seed000_q5_layers(layer8_dilation=8)[7]
+    layer8 = oracle.q5_layers(layer8_dilation=8)[7]
     assert oracle.smallest_input_accepted(layer8, 256) == 33
     with pytest.raises(RuntimeError):
-        oracle.seed000_q5_table(layer8_dilation=8)
+        oracle.q5_table(layer8_dilation=8)
 
 
 def test_other_seed_answers_beside_the_oracle(oracle):

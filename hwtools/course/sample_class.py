@@ -1,6 +1,8 @@
 """The bundled sample class: builds submitted/ from release/ plus each sample student's
 changes in examples/sample_class/<student>/<assignment>/ (files that replace released ones,
-and ``cells.json`` mapping a cell's grade_id to the student's source for that cell)."""
+``cells.json`` mapping a cell's grade_id to the student's source for that cell, and for an
+assignment with per-student variants ``variant_cells.py``, whose ``cells(variant)`` writes the
+cells that answer for the student's own numbers: ``hwtools.variants``)."""
 from __future__ import annotations
 
 import json
@@ -9,9 +11,11 @@ from pathlib import Path
 
 import nbformat
 
+from hwtools import variants
 from hwtools.course import Course
 
 CELLS_FILE = "cells.json"
+VARIANT_CELLS_FILE = "variant_cells.py"
 TIMESTAMP = "2026-11-20 12:00:00.000000 UTC"
 
 
@@ -24,13 +28,26 @@ def fill_cells(notebook_path: Path, sources: dict) -> None:
     nbformat.write(notebook, str(notebook_path))
 
 
+def student_cells(changes: Path, student: str, assignment: str) -> dict:
+    """notebook -> grade_id -> source of a sample student: CELLS_FILE, and over it the cells
+    VARIANT_CELLS_FILE writes for the student's variant (the course's own code, never a student's)."""
+    cells = json.loads((changes / CELLS_FILE).read_text()) if (changes / CELLS_FILE).is_file() else {}
+    script = changes / VARIANT_CELLS_FILE
+    if script.is_file():
+        namespace = {"__name__": f"sample_cells_{assignment}", "__file__": str(script)}
+        exec(compile(script.read_text(), str(script), "exec"), namespace)  # (no bytecode left in examples/)
+        for notebook_name, sources in namespace["cells"](variants.for_student(assignment, student)).items():
+            cells.setdefault(notebook_name, {}).update(sources)
+    return cells
+
+
 def build_submission(course: Course, student: str, assignment: str, changes: Path, target: Path) -> None:
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(course.release / assignment, target)
-    cells = json.loads((changes / CELLS_FILE).read_text()) if (changes / CELLS_FILE).is_file() else {}
+    cells = student_cells(changes, student, assignment)
     for path in changes.iterdir():
-        if path.name == CELLS_FILE or path.name.startswith("."):
+        if path.name in (CELLS_FILE, VARIANT_CELLS_FILE) or path.name.startswith("."):
             continue
         if path.name.endswith(".delete"):
             (target / path.name[: -len(".delete")]).unlink(missing_ok=True)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import nbformat
 
-from hwtools import budget, sandbox
+from hwtools import budget, sandbox, variants
 
 from hwtools.course import gradebook_writer
 
@@ -180,7 +180,9 @@ def _run_execution(course: Course, assignment: str, student: str, scratch: Path,
     the grader's, outside it."""
     prepare_scratch_course(course.root, assignment, student, box, submission=intake)
     (box / "home").mkdir()
-    env = sandbox.scrubbed_env(box / "home", dict(sandbox.thread_env(1), HW_MODE=budget.grading_mode()))
+    # the kernel shows the student their own variant (hwtools.variants); the hidden suite takes the id from the task
+    env = sandbox.scrubbed_env(box / "home", dict(sandbox.thread_env(1), HW_MODE=budget.grading_mode(),
+                                                  **{variants.STUDENT_VARIABLE: student}))
     log_path = scratch / "execution.log"
     with log_path.open("w") as log_file:
         process = sandbox.popen([sys.executable, "-I", "-m", "hwtools.grading.execute_submission", assignment, student,
@@ -415,7 +417,7 @@ def _grade(course: Course, task: GradingTask, scratch: Path) -> SubmissionResult
     failure, warning = _outcome_sentences(execution, intake)
     executed, nb_scores = _score_nbgrader_cells(task, files_dir, execution, flags)
     files = _files_for_feedback(files_dir, flags)
-    hidden = hidden_runner.run_hidden_suite(course, task.assignment, files_dir, task.timeout_s)
+    hidden = hidden_runner.run_hidden_suite(course, task.assignment, files_dir, task.timeout_s, student=task.student)
     # the wait for a warm server still importing is the machine's start, not this submission's
     # time (which orders the next run's tasks, longest first)
     server_wait = warm.waited() - waited

@@ -30,9 +30,12 @@ def hidden_suite_dir(course: Course, assignment: str) -> Path:
     return course.hidden_tests / assignment
 
 
-def run_hidden_suite(course: Course, assignment: str, files_dir: Path, timeout_s: float) -> dict:
+def run_hidden_suite(course: Course, assignment: str, files_dir: Path, timeout_s: float,
+                     student: str | None = None) -> dict:
     """Checks (id, group, points, earned, description, message), the metrics the suite measured
-    (``hidden_suite.record_metric``) and a status for the run."""
+    (``hidden_suite.record_metric``) and a status for the run. STUDENT: the id of the student
+    graded, from the grader's task; a suite of per-student variants draws the student's numbers
+    from it (``hwtools.variants``), and without it refuses to guess."""
     suite = hidden_suite_dir(course, assignment)
     if not suite.is_dir():
         return {"status": "no hidden suite", "checks": [], "metrics": {}}
@@ -40,6 +43,8 @@ def run_hidden_suite(course: Course, assignment: str, files_dir: Path, timeout_s
         results = Path(scratch) / "results.json"
         args = ["-c", str(course.hidden_tests / "pytest.ini"), "--rootdir", str(course.hidden_tests),
                 "--import-mode=importlib", str(suite), "--hw-submission", str(files_dir), "--hw-results", str(results)]
+        if student is not None:
+            args.append(f"--hw-student={student}")  # one argument, whatever the id looks like
         env = sandbox.grader_env(PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", HW_COURSE_ROOT=str(course.root),
                                  HW_MODE=budget.grading_mode(), **NO_PLUGIN_AUTOLOAD)
         with tempfile.TemporaryFile() as output:

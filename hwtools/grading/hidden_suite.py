@@ -1,7 +1,8 @@
 """pytest plugin that runs a hidden suite against one submission and writes its points.
 
 Used as ``pytest -p hwtools.grading.hidden_suite tests/hidden/<assignment> --hw-submission DIR
---hw-results FILE``. Each check is a test marked ``@pytest.mark.points(n, group=...)``; a
+--hw-results FILE [--hw-student ID]`` (the id of the student graded, for suites that grade
+per-student variants). Each check is a test marked ``@pytest.mark.points(n, group=...)``; a
 group is one hidden grade cell of the assignment's notebook. Only a check's docstring (its
 name for students) and its failure message are recorded, never its code or traceback.
 
@@ -52,6 +53,7 @@ def pytest_addoption(parser):
     group = parser.getgroup("hwtools hidden suite")
     group.addoption("--hw-submission", help="folder with the submission's files (after execution)")
     group.addoption("--hw-results", help="JSON file the points are written to")
+    group.addoption("--hw-student", help="the id of the student graded (the grader's, never the submission's)")
 
 
 def pytest_configure(config):
@@ -65,6 +67,15 @@ def submission_dir(pytestconfig) -> Path:
     if not value:
         raise pytest.UsageError("--hw-submission is required")
     return Path(value).resolve()
+
+
+@pytest.fixture(scope="session")
+def student_id(pytestconfig) -> str:
+    """Who is graded, as the grader passed it (``hwtools.variants`` draws their numbers from it)."""
+    value = pytestconfig.getoption("--hw-student")
+    if not value:
+        raise pytest.UsageError("--hw-student is required by this suite (the student's variant)")
+    return value
 
 
 @pytest.fixture(scope="session")

@@ -1,28 +1,38 @@
-"""Hidden grading of cnn_arithmetic.ipynb: every expected value comes from an oracle run here.
+"""Hidden grading of cnn_arithmetic.ipynb: every expected value comes from an oracle run here,
+on the student's own variant (``hwtools.variants``), drawn from the student id the grader
+passes (``--hw-student``), never from the submission.
 
 Shapes come from torch layers applied to zero tensors on the meta device (shape inference
 only; torch accepts stride and dilation together, Keras refuses them), parameter counts from
 torch modules, gradients from finite differences in float64, receptive
-fields from backpropagating a unit impulse through a stack of all-ones convolutions.
+fields from backpropagating a unit impulse through a stack of all-ones convolutions. The
+answer checks (``check_*``) take the answers and the variant, so the project's tests run them
+on many variants directly.
 """
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from hwtools import budget
+from hwtools import budget, variants
+from hwtools.assignments.cnn_arithmetic import SEED_VARIANT
 from hwtools.checks import CheckFailure, assert_close, assert_equal_number
 
 torch.set_num_threads(1)
 META = torch.device("meta")
 SETTINGS = budget.budget("cnn_arithmetic")
-SEED_X = [[2, 3, 4], [3, 1, 5], [4, -1, -2]]
-SEED_F = [[0, 3], [1, -2]]
+SEED_X, SEED_F = SEED_VARIANT["gap"]["x"], SEED_VARIANT["gap"]["f"]
 
 
 @pytest.fixture(scope="module")
 def nb(student):
     return student("cnn_arithmetic.ipynb", timeout_s=SETTINGS["hidden_call_timeout_s"])
+
+
+@pytest.fixture(scope="module")
+def variant(student_id):
+    """The numbers of the student being graded, from the id the grader passed."""
+    return variants.for_student("cnn_arithmetic", student_id)
 
 
 # Oracles --------------------------------------------------------------------------------
@@ -45,24 +55,43 @@ def parameter_count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-def seed000_q5_layers(layer8_dilation=2):
-    """Seed 000 question 5's network, layer by layer, in torch."""
-    def conv(c_in, c_out, k, **kw):
-        return nn.Conv2d(c_in, c_out, k, device=META, **kw)
-    return [conv(3, 64, 3, padding="same"), conv(64, 32, 5, stride=2, dilation=2), nn.MaxPool2d(2, 2),
-            conv(32, 128, 3, padding="same"), conv(128, 64, 5, stride=2, dilation=4), nn.MaxPool2d(2, 2),
-            conv(64, 256, 3, padding="same"), conv(256, 128, 5, stride=2, dilation=layer8_dilation),
-            nn.MaxPool2d(2, 2)]
+def q5_layers(q5=SEED_VARIANT["q5"], layer8_dilation=None):
+    """Seed 000 question 5's network of a variant (``q5``), layer by layer, in torch; layer 8
+    with LAYER8_DILATION instead of its own when given."""
+    layers, c_in = [], q5["input"][2]
+    for index, spec in enumerate(q5["layers"], start=1):
+        if spec["kind"] == "maxpool":
+            layers.append(nn.MaxPool2d(spec["pool"], spec["stride"]))
+            continue
+        dilation = layer8_dilation if index == 8 and layer8_dilation else spec["dilation"]
+        layers.append(nn.Conv2d(c_in, spec["filters"], spec["kernel"], stride=spec["stride"], dilation=dilation,
+                                padding=spec["padding"], device=META))
+        c_in = spec["filters"]
+    return layers
 
 
-def seed000_q5_table(layer8_dilation=2):
-    """[(height, width, channels), ...] and [parameters, ...] of every layer on 256 x 256 x 3."""
-    x, shapes, params = torch.zeros(1, 3, 256, 256, device=META), [], []
-    for layer in seed000_q5_layers(layer8_dilation):
+def q5_table(q5=SEED_VARIANT["q5"], layer8_dilation=None):
+    """[(height, width, channels), ...] and [parameters, ...] of every layer of the network."""
+    height, width, channels = q5["input"]
+    x, shapes, params = torch.zeros(1, channels, height, width, device=META), [], []
+    for layer in q5_layers(q5, layer8_dilation):
         x = layer(x)
         shapes.append((int(x.shape[2]), int(x.shape[3]), int(x.shape[1])))
         params.append(parameter_count(layer))
     return shapes, params
+
+
+def q5_conv_configs(q5):
+    """conv_output_size's arguments for each convolution of the network, with the size it receives."""
+    shapes, _ = q5_table(q5)
+    sizes = [q5["input"][0]] + [shape[0] for shape in shapes]
+    configs = []
+    for n, spec in zip(sizes, q5["layers"]):
+        if spec["kind"] == "conv":
+            padding = (spec["kernel"] - 1) // 2 if spec["padding"] == "same" else 0
+            configs.append(dict(n=n, kernel=spec["kernel"], stride=spec["stride"], padding=padding,
+                                dilation=spec["dilation"]))
+    return configs
 
 
 def smallest_input_accepted(layer: nn.Module, c_in: int) -> int:
@@ -163,10 +192,11 @@ def student_number(nb, name, *args, **kwargs):
 # Layer arithmetic -----------------------------------------------------------------------
 
 @pytest.mark.points(1, group="hidden_conv_output_size")
-def test_conv_output_size_seed_layers(nb):
-    """conv_output_size on the seed's layers: floor((n + 2p - d(k - 1) - 1) / s) + 1, same padding, stride 2, dilation 2 and 4"""
+def test_conv_output_size_seed_layers(nb, variant):
+    """conv_output_size on the seed's layers and your network's: floor((n + 2p - d(k - 1) - 1) / s) + 1, same padding, stride 2, dilation 2 and 4"""
     for config in (dict(n=256, kernel=3, stride=1, padding=1, dilation=1), dict(n=256, kernel=5, stride=2, dilation=2),
-                   dict(n=62, kernel=5, stride=2, dilation=4), dict(n=11, kernel=5, stride=2, dilation=2)):
+                   dict(n=62, kernel=5, stride=2, dilation=4), dict(n=11, kernel=5, stride=2, dilation=2),
+                   *q5_conv_configs(variant["q5"])):
         expected = torch_conv_size(**config)
         assert_equal_number(student_number(nb, "conv_output_size", **config), expected,
                             name=call_text("conv_output_size", **config))
@@ -231,92 +261,119 @@ def test_same_padding(nb):
 
 # Seed 000, question 5 -------------------------------------------------------------------
 
-def read_table(nb, name, expected):
-    answer = nb.get(name)
+def read_table(answer, name, expected):
     if not isinstance(answer, (list, tuple)) or len(answer) != len(expected):
         raise CheckFailure(f"{name}: expected a list of {len(expected)} entries, got {answer!r:.120}")
     return answer
 
 
-@pytest.mark.points(2, group="hidden_q5_table")
-def test_q5_output_shapes(nb):
-    """q5_output_shapes: (height, width, channels) after each of the nine layers on 256 x 256 x 3, sizes rounded down"""
-    shapes, _ = seed000_q5_table()
-    answer = read_table(nb, "q5_output_shapes", shapes)
-    for layer, (got, expected) in enumerate(zip(answer, shapes), start=1):
-        if not isinstance(got, (list, tuple)) or len(got) != 3:
-            raise CheckFailure(f"q5_output_shapes, layer {layer}: expected (height, width, channels), got {got!r:.80}")
-        for axis, value, want in zip(("height", "width", "channels"), got, expected):
-            assert_equal_number(value, want, name=f"q5_output_shapes, layer {layer} {axis}")
+def check_shape(answer, expected, name):
+    if not isinstance(answer, (list, tuple)) or len(answer) != 3:
+        raise CheckFailure(f"{name}: expected (height, width, channels), got {answer!r:.80}")
+    for axis, value, want in zip(("height", "width", "channels"), answer, expected):
+        assert_equal_number(value, want, name=f"{name} {axis}")
 
 
-@pytest.mark.points(2, group="hidden_q5_table")
-def test_q5_params(nb):
-    """q5_params: (k * k * c_in + 1) * c_out for each convolution of the nine layers, 0 for each pooling layer"""
-    _, params = seed000_q5_table()
-    answer = read_table(nb, "q5_params", params)
-    for layer, (got, expected) in enumerate(zip(answer, params), start=1):
+def check_q5_output_shapes(answer, q5):
+    shapes, _ = q5_table(q5)
+    for layer, (got, expected) in enumerate(zip(read_table(answer, "q5_output_shapes", shapes), shapes), start=1):
+        check_shape(got, expected, f"q5_output_shapes, layer {layer}")
+
+
+def check_q5_params(answer, q5):
+    _, params = q5_table(q5)
+    for layer, (got, expected) in enumerate(zip(read_table(answer, "q5_params", params), params), start=1):
         assert_equal_number(got, expected, name=f"q5_params, layer {layer}")
 
 
-@pytest.mark.points(1, group="hidden_q5_table")
-def test_q5_dilation8(nb):
-    """layer 8 with dilation 8: effective kernel d * (k - 1) + 1, and whether it fits the layer's input (no padding)"""
-    layer8 = seed000_q5_layers(layer8_dilation=8)[7]
-    assert_equal_number(nb.get("q5_d8_effective_kernel"), smallest_input_accepted(layer8, 256),
-                        name="q5_d8_effective_kernel")
-    shapes, _ = seed000_q5_table()
+def check_q5_dilation8(effective_kernel, fits, q5):
+    dilation = q5["misprinted_layer8_dilation"]
+    layer8 = q5_layers(q5, layer8_dilation=dilation)[7]
+    assert_equal_number(effective_kernel, smallest_input_accepted(layer8, layer8.in_channels),
+                        name=f"q5_d8_effective_kernel (dilation {dilation})")
+    shapes, _ = q5_table(q5)
     height, width, channels = shapes[6]
     try:
         layer8(torch.zeros(1, channels, height, width, device=META))
-        fits = True
+        expected = True
     except RuntimeError:
-        fits = False
-    answer = nb.get("q5_d8_fits")
-    if not isinstance(answer, bool) or answer != fits:
-        raise CheckFailure(f"q5_d8_fits: expected {fits} for a {height} x {width} input, got {answer!r:.40}")
+        expected = False
+    if not isinstance(fits, bool) or fits != expected:
+        raise CheckFailure(f"q5_d8_fits: expected {expected} for a {height} x {width} input, got {fits!r:.40}")
+
+
+@pytest.mark.points(2, group="hidden_q5_table")
+def test_q5_output_shapes(nb, variant):
+    """q5_output_shapes: (height, width, channels) after each of the nine layers of your network, sizes rounded down"""
+    check_q5_output_shapes(nb.get("q5_output_shapes"), variant["q5"])
+
+
+@pytest.mark.points(2, group="hidden_q5_table")
+def test_q5_params(nb, variant):
+    """q5_params: (k * k * c_in + 1) * c_out for each convolution of the nine layers, 0 for each pooling layer"""
+    check_q5_params(nb.get("q5_params"), variant["q5"])
+
+
+@pytest.mark.points(1, group="hidden_q5_table")
+def test_q5_dilation8(nb, variant):
+    """layer 8 with the misprinted dilation: effective kernel d * (k - 1) + 1, and whether it fits the layer's input (no padding)"""
+    check_q5_dilation8(nb.get("q5_d8_effective_kernel"), nb.get("q5_d8_fits"), variant["q5"])
 
 
 # Parameter counts of the other seeds ----------------------------------------------------
 
+def check_fc_batchnorm(answer, fc_bn):
+    layers = nn.Sequential(nn.Linear(fc_bn["inputs"], fc_bn["units"]), nn.BatchNorm1d(fc_bn["units"])).to(META)
+    assert_equal_number(answer, parameter_count(layers), name="fc_bn_trainable_params")
+
+
 @pytest.mark.points(1, group="hidden_fc_batchnorm")
-def test_fc_batchnorm(nb):
-    """fc_bn_trainable_params: Linear(10 -> 20) weights and biases plus batch norm's gamma and beta (not its running stats)"""
-    expected = parameter_count(nn.Sequential(nn.Linear(10, 20), nn.BatchNorm1d(20)).to(META))
-    assert_equal_number(nb.get("fc_bn_trainable_params"), expected, name="fc_bn_trainable_params")
+def test_fc_batchnorm(nb, variant):
+    """fc_bn_trainable_params: your Linear layer's weights and biases plus batch norm's gamma and beta (not its running stats)"""
+    check_fc_batchnorm(nb.get("fc_bn_trainable_params"), variant["fc_bn"])
 
 
-def seed001_q3_oracle():
-    """Shapes and parameters of seed 001's network in torch. Keras's 'same' padding at stride 2
-    keeps every second position of the stride-1 'same' output, so it is built that way."""
-    conv, dense = nn.Conv2d(1, 32, 3, padding="same", device=META), nn.Linear(1568, 5, device=META)
-    conv_out = conv(torch.zeros(1, 1, 28, 28, device=META))[:, :, ::2, ::2]
-    pool_out = nn.MaxPool2d(2)(conv_out)
+Q3_SHAPES = ("q3_conv_shape", "q3_pool_shape", "q3_flatten_size")
+Q3_PARAMS = ("q3_conv_params", "q3_dense_params")
+
+
+def seed001_q3_oracle(q3=SEED_VARIANT["q3"]):
+    """Shapes and parameters of seed 001's network of a variant in torch. Keras's 'same' padding
+    at stride s keeps every s-th position of the stride-1 'same' output, so it is built that way."""
+    height, width, channels = q3["input"]
+    conv = nn.Conv2d(channels, q3["filters"], q3["kernel"], padding="same", device=META)
+    conv_out = conv(torch.zeros(1, channels, height, width, device=META))[:, :, ::q3["stride"], ::q3["stride"]]
+    pool_out = nn.MaxPool2d(q3["pool"])(conv_out)
+    flat = int(pool_out.flatten(1).shape[1])
     as_hwc = lambda t: (int(t.shape[2]), int(t.shape[3]), int(t.shape[1]))
-    return {"q3_conv_shape": as_hwc(conv_out), "q3_pool_shape": as_hwc(pool_out),
-            "q3_flatten_size": int(pool_out.flatten(1).shape[1]), "q3_conv_params": parameter_count(conv),
-            "q3_dense_params": parameter_count(dense)}
+    return {"q3_conv_shape": as_hwc(conv_out), "q3_pool_shape": as_hwc(pool_out), "q3_flatten_size": flat,
+            "q3_conv_params": parameter_count(conv),
+            "q3_dense_params": parameter_count(nn.Linear(flat, q3["units"], device=META))}
 
 
-@pytest.mark.points(1, group="hidden_seed001_q3")
-def test_seed001_q3_shapes(nb):
-    """q3_conv_shape, q3_pool_shape, q3_flatten_size: Keras 'same' padding at stride 2 gives ceil(n / 2), then 2x2 pooling"""
-    oracle = seed001_q3_oracle()
+def check_q3_shapes(answers: dict, q3):
+    oracle = seed001_q3_oracle(q3)
     for name in ("q3_conv_shape", "q3_pool_shape"):
-        answer = nb.get(name)
-        if not isinstance(answer, (list, tuple)) or len(answer) != 3:
-            raise CheckFailure(f"{name}: expected (height, width, channels), got {answer!r:.80}")
-        for axis, value, want in zip(("height", "width", "channels"), answer, oracle[name]):
-            assert_equal_number(value, want, name=f"{name} {axis}")
-    assert_equal_number(nb.get("q3_flatten_size"), oracle["q3_flatten_size"], name="q3_flatten_size")
+        check_shape(answers[name], oracle[name], name)
+    assert_equal_number(answers["q3_flatten_size"], oracle["q3_flatten_size"], name="q3_flatten_size")
+
+
+def check_q3_params(answers: dict, q3):
+    oracle = seed001_q3_oracle(q3)
+    for name in Q3_PARAMS:
+        assert_equal_number(answers[name], oracle[name], name=name)
 
 
 @pytest.mark.points(1, group="hidden_seed001_q3")
-def test_seed001_q3_params(nb):
+def test_seed001_q3_shapes(nb, variant):
+    """q3_conv_shape, q3_pool_shape, q3_flatten_size: Keras 'same' padding at stride 2 gives ceil(n / 2), then 2x2 pooling"""
+    check_q3_shapes({name: nb.get(name) for name in Q3_SHAPES}, variant["q3"])
+
+
+@pytest.mark.points(1, group="hidden_seed001_q3")
+def test_seed001_q3_params(nb, variant):
     """q3_conv_params and q3_dense_params: (k * k * c_in + 1) * c_out and (inputs + 1) * units"""
-    oracle = seed001_q3_oracle()
-    for name in ("q3_conv_params", "q3_dense_params"):
-        assert_equal_number(nb.get(name), oracle[name], name=name)
+    check_q3_params({name: nb.get(name) for name in Q3_PARAMS}, variant["q3"])
 
 
 @pytest.mark.points(1, group="hidden_classic_nets")
@@ -361,15 +418,25 @@ def test_gap_filter_gradient_random(nb, rng):
                      name=f"dL/dw for x {x.shape} and w {w.shape}")
 
 
-@pytest.mark.points(1, group="hidden_gap_example")
-def test_gap_example_answers(nb):
-    """example_output, example_gap (the mean of the output) and example_dL_dF for the seed's X and F"""
-    output = torch_correlate(SEED_X, SEED_F)
-    assert_close(nb.get("example_output"), output, rtol=0, atol=1e-9, name="example_output")
-    assert_close(nb.get("example_gap"), output.mean(), rtol=0, atol=1e-9, name="example_gap")
-    gradient = numeric_filter_gradient(SEED_X, SEED_F, SETTINGS["finite_difference_step"])
-    assert_close(nb.get("example_dL_dF"), gradient, rtol=SETTINGS["gradient_rtol"],
+GAP_ANSWERS = ("example_output", "example_gap", "example_dL_dF")
+
+
+def check_gap_example(answers: dict, gap):
+    output = torch_correlate(gap["x"], gap["f"])
+    if np.shape(answers["example_output"]) != output.shape:
+        raise CheckFailure(f"example_output: expected a {output.shape[0]} x {output.shape[1]} output for your X "
+                           f"and F, got shape {np.shape(answers['example_output'])}")
+    assert_close(answers["example_output"], output, rtol=0, atol=1e-9, name="example_output")
+    assert_close(answers["example_gap"], output.mean(), rtol=0, atol=1e-9, name="example_gap")
+    gradient = numeric_filter_gradient(gap["x"], gap["f"], SETTINGS["finite_difference_step"])
+    assert_close(answers["example_dL_dF"], gradient, rtol=SETTINGS["gradient_rtol"],
                  atol=SETTINGS["gradient_atol"], name="example_dL_dF")
+
+
+@pytest.mark.points(1, group="hidden_gap_example")
+def test_gap_example_answers(nb, variant):
+    """example_output, example_gap (the mean of the output) and example_dL_dF for your X and F"""
+    check_gap_example({name: nb.get(name) for name in GAP_ANSWERS}, variant["gap"])
 
 
 # Seed 002: receptive fields -------------------------------------------------------------
