@@ -1,8 +1,8 @@
 """Builds source/batchnorm/batchnorm.ipynb (run: python authoring/build_batchnorm.py)."""
 from pathlib import Path
 
-from hwtools.course.authoring import (hidden_group, locked_code, public_tests, solution_code, write_notebook,
-                                      written_answer)
+from hwtools.course.authoring import (bonus_answer, hidden_group, locked_code, public_tests, solution_code,
+                                      write_notebook, written_answer)
 from hwtools.course.bilingual import LANGUAGE_NOTE_EN, LANGUAGE_NOTE_FA, bilingual, hand_in_fa
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "source" / "batchnorm" / "batchnorm.ipynb"
@@ -77,20 +77,23 @@ print("Public tests passed. Hidden tests will also grade this function.")
     bilingual("""
 ## 2. Questions from the seed
 
-**(a)** What is `eps` for in the normalisation `(x - mean) / sqrt(var + eps)`? What would go
-wrong without it, and for which features? (written, graded by a TA)
+**(a) Bonus:** What is `eps` for in the normalisation `(x - mean) / sqrt(var + eps)`? What would
+go wrong without it, and for which features? (written, graded by a TA; a **bonus** question, as
+in the seed: up to 1 extra point added to your score, the assignment's maximum stays the same,
+and leaving it out costs nothing)
 """, """
 ## ۲. پرسش‌های تمرین
 
-**(الف)** `eps` در نرمال‌سازی `(x - mean) / sqrt(var + eps)` برای چیست؟ بدون آن چه مشکلی پیش می‌آید و
-برای کدام ویژگی‌ها؟ (تشریحی، با تصحیح دستیار آموزشی)
+**(الف) نمرهٔ امتیازی:** `eps` در نرمال‌سازی `(x - mean) / sqrt(var + eps)` برای چیست؟ بدون آن چه مشکلی
+پیش می‌آید و برای کدام ویژگی‌ها؟ (تشریحی، با تصحیح دستیار آموزشی؛ پرسشی **امتیازی**، مانند سری تمرین: تا 1
+نمرهٔ اضافه به نمرهٔ شما افزوده می‌شود، نمرهٔ کل تمرین تغییر نمی‌کند و پاسخ ندادن به آن نمره‌ای کم نمی‌کند)
 """),
-    written_answer("answer_eps", """
+    bonus_answer("answer_eps", """
 `eps` keeps the denominator away from zero. A feature that is constant (or nearly so) in a
 batch has variance 0, and `x - mean` is 0 too: without `eps` we would compute 0/0 (NaN) or
 divide by a tiny number and blow noise up. With `eps` inside the square root the result is
 finite and the feature is simply scaled by `1/sqrt(eps)`.
-""", points=1),
+""", bonus_points=1),
     bilingual("""
 **(b)** In train mode, what does batch norm output for a batch of **one** sample, and why?
 (written, graded by a TA)

@@ -1,7 +1,7 @@
 """Builds source/kerastuner_mnist/kerastuner_mnist.ipynb (run: python authoring/build_kerastuner_mnist.py)."""
 from pathlib import Path
 
-from hwtools.course.authoring import (hidden_group, locked_code, public_tests, solution_code,
+from hwtools.course.authoring import (bonus_answer, hidden_group, locked_code, public_tests, solution_code,
                                write_notebook, written_answer)
 from hwtools.course.bilingual import LANGUAGE_NOTE_EN, LANGUAGE_NOTE_FA, bilingual, hand_in_fa
 
@@ -135,12 +135,16 @@ centre and keep the size with symmetric 'same' padding. Larger kernels suit larg
 first layers that must see wide structures; on 28 x 28 digits, 3x3 (or 5x5) is enough. The
 choice can itself be searched (a `Choice` of 3 and 5), balanced against cost.
 """, points=1),
-    bilingual("**(e)** How do dropout and pooling fight overfitting?", """
+    bilingual("""
+**(e) Bonus:** Why do dropout and pooling matter for how well the network does, and how do they
+fight overfitting? A **bonus** question, as in the seed: up to 2 extra points added to your score
+(a TA grades it); the assignment's maximum stays the same, and leaving it out costs nothing.
+""", """
 **(هـ) نمرهٔ امتیازی:** اهمیت dropout و pooling در بهبود عملکرد شبکه چیست، و چگونه با بیش‌برازش (overfitting)
-مقابله می‌کنند؟ این پرسش امتیازی است: نمره‌ای که بگیرید به نمرهٔ شما افزوده می‌شود و نمرهٔ کل تمرین را بالا نمی‌برد؛
-پاسخ ندادن به آن نمره‌ای کم نمی‌کند.
+مقابله می‌کنند؟ این پرسش، مانند سری تمرین، **امتیازی** است: تا 2 نمرهٔ اضافه به نمرهٔ شما افزوده می‌شود (با تصحیح
+دستیار آموزشی)؛ نمرهٔ کل تمرین تغییر نمی‌کند و پاسخ ندادن به آن نمره‌ای کم نمی‌کند.
 """),
-    written_answer("answer_regularisation", """
+    bonus_answer("answer_regularisation", """
 **Dropout** zeroes a random fraction of activations at each training step (and rescales the
 rest), so units cannot co-adapt and rely on particular others; the network behaves like an
 average of many thinned networks, a strong regulariser; it is off at inference. **Pooling**
@@ -148,7 +152,7 @@ summarises each neighbourhood (max or average), shrinking the maps: fewer parame
 layers after it (above all the first dense layer), some invariance to small shifts and
 distortions, and less capacity to memorise pixel-exact details. Both lower the gap between
 training and validation accuracy.
-""", points=2),
+""", bonus_points=2),
 ]
 
 SETUP_AND_DATA = [

@@ -127,7 +127,7 @@ def gradebook_cells(course, assignment: str, student: str) -> dict:
 
     with open_gradebook(course) as gb:
         notebook = gb.find_submission_notebook(assignment, assignment, student)
-        return {g.name: (g.auto_score, g.manual_score, g.max_score) for g in notebook.grades}, \
+        return {g.name: (g.auto_score, g.manual_score, g.max_score, g.extra_credit) for g in notebook.grades}, \
             {c.name: c.manual_comment for c in notebook.comments}
 
 
@@ -148,7 +148,7 @@ def test_a_ta_grades_a_written_answer_in_the_formgrader_and_hw_export_shows_it(g
     students = formgrader.locator("#main-table")
     students.locator("td", has_text="alice_correct").wait_for()
     text = students.inner_text()
-    assert "alice_correct\tNone\t15 / 39" in text and "bob_partial\tNone\t17 / 39" in text, text  # 15 + 0, 5 + 12
+    assert "alice_correct\tNone\t15 / 38" in text and "bob_partial\tNone\t17 / 38" in text, text  # 15 + 0, 5 + 12
     page.screenshot(path=str(shots / "2_formgrader_students.png"))
 
     formgrader.get_by_role("link", name="Manual Grading").click()
@@ -164,7 +164,7 @@ def test_a_ta_grades_a_written_answer_in_the_formgrader_and_hw_export_shows_it(g
     cells, _ = gradebook_cells(graded, "batchnorm", "alice_correct")
     hidden = {name: value for name, value in cells.items() if name.startswith("hidden_")}
     assert len(hidden) >= 4, cells
-    for name, (auto, _, max_score) in hidden.items():  # the hidden suite's points, per grade cell
+    for name, (auto, _, max_score, _) in hidden.items():  # the hidden suite's points, per grade cell
         box = grading.locator(f"input#{name}")
         shown = box.evaluate("e => e.value || e.placeholder")
         assert float(shown) == auto, (name, shown, auto)
@@ -173,7 +173,9 @@ def test_a_ta_grades_a_written_answer_in_the_formgrader_and_hw_export_shows_it(g
     page.screenshot(path=str(shots / "4_formgrader_hidden_points.png"))
 
     comment = "Right: eps keeps the division finite when a feature has no variance."
-    for selector, value, api in (("input#answer_eps", "1", "/formgrader/api/grade/"),
+    # answer_eps is the seed's bonus question (0 points): its point goes in the extra-credit box,
+    # the score box left empty, and still counts (gradebook_writer gives a bonus an auto score of 0)
+    for selector, value, api in (("input#answer_eps_extra_credit", "1", "/formgrader/api/grade/"),
                                  ("textarea#answer_eps-comment", comment, "/formgrader/api/comment/"),
                                  ("input#answer_batch_of_one", "0.5", "/formgrader/api/grade/")):
         box = grading.locator(selector)
@@ -186,7 +188,8 @@ def test_a_ta_grades_a_written_answer_in_the_formgrader_and_hw_export_shows_it(g
     page.screenshot(path=str(shots / "5_formgrader_manual_score_entered.png"))
 
     cells, comments = gradebook_cells(graded, "batchnorm", "alice_correct")
-    assert (cells["answer_eps"][1], cells["answer_batch_of_one"][1], comments["answer_eps"]) == (1.0, 0.5, comment)
+    assert (cells["answer_eps"][1:], cells["answer_batch_of_one"][1], comments["answer_eps"]) == \
+        ((None, 0.0, 1.0), 0.5, comment)
     hw(graded, "export")
     with open(graded.root / "grades.csv", newline="") as handle:
         wide = {row["student"]: row for row in csv.DictReader(handle)}

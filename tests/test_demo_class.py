@@ -83,7 +83,7 @@ def monkeypatch_module():
 def test_every_student_gets_the_expected_score(graded):
     _, results = graded
     assert {s: r.score for s, r in results.items()} == EXPECTED
-    assert all(r.max_score == 17 for r in results.values())
+    assert all(r.max_score == 16 for r in results.values())  # 15 hidden + 1 written; the eps question is a bonus
     pending = {s: r.manual_pending for s, r in results.items()}
     # nbgrader scores an unanswered written cell 0 itself; a corrupt notebook has nothing to read
     assert pending == {"alice_correct": 2, "bob_partial": 1, "carol_stub": 0, "dave_broken": 0,
@@ -192,7 +192,7 @@ def test_export_has_a_row_per_student_and_a_total(graded, tmp_path):
     course, _ = graded
     wide, long = export_grades(course, tmp_path / "grades.csv", tmp_path / "grades_long.csv")
     rows = {r["student"]: r for r in csv.DictReader(wide.open())}
-    assert rows["(max)"]["batchnorm"] == "17.0"
+    assert rows["(max)"]["batchnorm"] == "16.0"
     assert float(rows["alice_correct"]["batchnorm"]) == 15.0 == float(rows["alice_correct"]["total"])
     long_rows = list(csv.DictReader(long.open()))
     assert {r["cell"] for r in long_rows} >= {"hidden_train_forward", "answer_eps", "hidden_param_count"}

@@ -93,7 +93,7 @@ def test_contents_name_every_check_after_its_question(graded):
     assert "hidden tests: train-mode output on several shapes, float32 and float64, tiny variances, large offsets, " \
            "a batch of one: 1 / 6" in first
     assert "hidden tests: test mode with given running statistics and after training: 3 / 3" in first
-    assert second[0].startswith("written answer: (a) What is eps for in the normalisation")
+    assert second[0].startswith("written answer: (a) Bonus: What is eps for in the normalisation")
     assert "hidden tests: the value of bn_trainable_params: 0 / 1" in second
     # each check's own heading on the page names its question too
     labels = [" ".join(s.get_text().split()) for s in soup(graded, "bob_partial").find_all(class_="nbgrader-label")]
@@ -106,7 +106,7 @@ def test_the_page_starts_with_a_summary_of_scores_and_the_first_thing_to_fix(gra
     assert 0 < text.index('id="hw-summary"') < text.index('id="toc"') < text.index('id="notebook"')
     bob = summary(graded, "bob_partial")
     assert "1. batchnorm_forward (14 points, hidden tests) 5 / 14" in bob
-    assert "2. Questions from the seed 0 / 2; 1 point not graded yet" in bob
+    assert "2. Questions from the seed 0 / 2; bonus not graded yet" in bob  # (a) is the seed's bonus
     assert "First thing to fix: 1. batchnorm_forward (14 points, hidden tests), public tests" in bob
     assert "CheckFailure: per-feature std of out: 5 of 5 values differ from the expected ones" in bob
     # a file that does not load: the first failing cell is the setup cell, above any question
@@ -150,16 +150,18 @@ def test_written_answers_read_not_graded_yet_until_a_ta_grades_them(graded):
     def written(student):
         return [e for e in contents(graded, student)["2. Questions from the seed"] if e.startswith("written answer")]
 
-    before = written("alice_correct")
-    assert len(before) == 2 and all(e.endswith(": not graded yet (1 point)") for e in before), before
+    before = written("alice_correct")  # (a) is the seed's bonus question, (b) an ordinary one
+    assert [e.rsplit(": ", 1)[1] for e in before] == ["bonus, not graded yet", "not graded yet (1 point)"], before
     alice = page(graded, "alice_correct")
     assert "0.0 / 1.0" not in alice and "0 / 1" not in " ".join(before)
-    assert "2. Questions from the seed 1 / 1; 2 points not graded yet" in summary(graded, "alice_correct")
-    assert "(Score: 15.0 / 17.0; 2 point(s) not graded yet)" in soup(graded, "alice_correct").find("h4").get_text()
+    assert "2. Questions from the seed 1 / 1; 1 point not graded yet; bonus not graded yet" in \
+        summary(graded, "alice_correct")
+    assert "(Score: 15.0 / 16.0; 1 point(s) not graded yet)" in soup(graded, "alice_correct").find("h4").get_text()
 
-    grade_by_hand(graded, "alice_correct", {"answer_eps": 1.0, "answer_batch_of_one": 0.5})
+    grade_by_hand(graded, "alice_correct", {"answer_batch_of_one": 0.5}, extra_credit={"answer_eps": 1.0})
     hw(graded, "feedback", "batchnorm", "--students", "alice_correct")
     after = written("alice_correct")
-    assert [e.rsplit(": ", 1)[1] for e in after] == ["1 / 1", "0.5 / 1"], after
+    assert [e.rsplit(": ", 1)[1] for e in after] == ["+1 (bonus)", "0.5 / 1"], after
     assert "not graded yet" not in page(graded, "alice_correct")
-    assert "2. Questions from the seed 2.5 / 3" in summary(graded, "alice_correct")
+    assert "2. Questions from the seed 1.5 / 2; +1 bonus" in summary(graded, "alice_correct")
+    assert "(Score: 16.5 / 16.0)" in soup(graded, "alice_correct").find("h4").get_text()

@@ -1,8 +1,8 @@
 """One clear line for every refused or tampered submission, and a feedback page for every
 submission whatever happened (issue 17, deliverable 7), tried as an attacker would.
 
-One class of batchnorm submissions is graded in a single run: the reference solution (15 of 17
-autograded points; the two written answers wait for a TA) beside students whose id nbgrader
+One class of batchnorm submissions is graded in a single run: the reference solution (15 of 16
+points; its two written answers, one the seed's bonus, wait for a TA) beside students whose id nbgrader
 cannot use safely (glob characters, control characters, spaces nbgrader strips), students whose
 odd but harmless ids must keep working (a leading dot, a leading dash, unicode, spaces), and
 solution notebooks whose nbgrader metadata was tampered with. Each must get a row in the
@@ -25,7 +25,7 @@ from conftest import copy_course, submit_source_solution
 ASSIGNMENT = "batchnorm"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 HONEST = 15.0  # hidden points of the reference solution; answer_eps, answer_batch_of_one await a TA
-MAX = 17.0
+MAX = 16.0
 
 GLOB_ID = "rt-[x]<b>"  # and markup, which the page must escape
 CONTROL_ID = "evil\x1b[2J\x07id"

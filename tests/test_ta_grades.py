@@ -38,15 +38,18 @@ def rows(path: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def grade_by_hand(course, student: str, scores: dict[str, float]) -> None:
-    """What the formgrader does when a TA scores a written answer (nbgrader's GradeHandler.put)."""
+def grade_by_hand(course, student: str, scores: dict[str, float], extra_credit: dict[str, float] | None = None) -> None:
+    """What the formgrader does when a TA scores a written answer (nbgrader's GradeHandler.put):
+    SCORES in the score boxes, EXTRA_CREDIT in the extra-credit boxes (a bonus question's points,
+    its score box left empty)."""
     from hwtools.course.gradebook_writer import open_gradebook
 
+    extra_credit = extra_credit or {}
     with open_gradebook(course) as gb:
-        for cell, score in scores.items():
+        for cell in {**scores, **extra_credit}:
             grade = gb.find_grade(cell, "batchnorm", "batchnorm", student)
-            grade.manual_score = score
-            grade.needs_manual_grade = False
+            grade.manual_score, grade.extra_credit = scores.get(cell), extra_credit.get(cell)
+            grade.needs_manual_grade = grade.manual_score is None and grade.auto_score is None
         gb.db.commit()
 
 
@@ -72,10 +75,11 @@ def test_csvs_report_and_scores_follow_the_gradebook_manual_points_included(grad
     page = (course.root / "reports" / "class_summary.html").read_text()
     assert "Still to grade by hand: 2 submission(s), 3 points" in page and "alice_correct (2)" in page
 
-    grade_by_hand(course, "alice_correct", {"answer_eps": 1.0, "answer_batch_of_one": 0.5})
-    assert gradebook_scores(course, "batchnorm", ["alice_correct"]) == {"alice_correct": (16.5, 17.0, 0.0)}
-    assert gradebook_scores(course, "batchnorm", ["alice_correct"])["alice_correct"].shown() == "16.5/17"
-    assert gradebook_scores(course, "batchnorm", ["bob_partial"])["bob_partial"].shown() == "5/17 (1 to grade by hand)"
+    # (a) answer_eps is the seed's bonus question: 0 points, what it earns is extra credit
+    grade_by_hand(course, "alice_correct", {"answer_batch_of_one": 0.5}, extra_credit={"answer_eps": 1.0})
+    assert gradebook_scores(course, "batchnorm", ["alice_correct"]) == {"alice_correct": (16.5, 16.0, 0.0)}
+    assert gradebook_scores(course, "batchnorm", ["alice_correct"])["alice_correct"].shown() == "16.5/16"
+    assert gradebook_scores(course, "batchnorm", ["bob_partial"])["bob_partial"].shown() == "5/16 (1 to grade by hand)"
     exported = hw(course, "export").stdout
     assert "1 student(s) have points still to grade by hand" in exported
     wide = {r["student"]: r for r in rows(course.root / "grades.csv")}
@@ -88,7 +92,7 @@ def test_csvs_report_and_scores_follow_the_gradebook_manual_points_included(grad
     hw(course, "report", "batchnorm")
     page = (course.root / "reports" / "class_summary.html").read_text()
     assert "Still to grade by hand: 1 submission(s), 1 points" in page and "alice_correct (" not in page
-    assert "mean 7.17 of 17 points" in page  # (16.5 + 5 + 0) / 3: the gradebook's, not the autograder's 6.67
+    assert "mean 7.17 of 16 points" in page  # (16.5 + 5 + 0) / 3: the gradebook's, not the autograder's 6.67
 
 
 @pytest.mark.parametrize("lms, id_column", [("canvas", "SIS Login ID"), ("moodle", "username"),
@@ -107,7 +111,7 @@ def test_lms_export_is_a_row_per_student_with_points_possible_beside_it(graded, 
     scores = {row[header.index(id_column)]: row[header.index("batchnorm")] for row in body}
     assert float(scores["bob_partial"]) == 5.0
     points = {r["assignment"]: r for r in rows(course.root / "points_possible.csv")}
-    assert points["batchnorm"]["points_possible"] == "17.0" and "bob_partial: 1" in points["batchnorm"]["pending_manual"]
+    assert points["batchnorm"]["points_possible"] == "16.0" and "bob_partial: 1" in points["batchnorm"]["pending_manual"]
     if lms == "canvas":  # Canvas makes an assignment of every column it does not know: only its own and ours
         assert header == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "batchnorm"]
     else:
@@ -135,12 +139,12 @@ def test_before_any_grading_hw_says_what_to_run_and_writes_nothing(course):
 
 def test_the_autograde_summary_shows_the_gradebook_after_manual_grading(graded):
     """`hw autograde --force` after a TA graded the written answers prints the gradebook's
-    score (16.5/17), not the autograded part with the answers still 'to grade by hand'."""
+    score (16.5/16: 15 + 0.5 + a bonus point), not the autograded part with the answers still 'to grade by hand'."""
     course = graded
-    grade_by_hand(course, "alice_correct", {"answer_eps": 1.0, "answer_batch_of_one": 0.5})
+    grade_by_hand(course, "alice_correct", {"answer_batch_of_one": 0.5}, extra_credit={"answer_eps": 1.0})
     out = hw(course, "autograde", "batchnorm", "--students", "alice_correct", "--force", "--workers", "1").stdout
     line = next(line for line in out.splitlines() if line.startswith("alice_correct "))
-    assert "16.5/17" in line and "to grade by hand" not in line, out[-2000:]
+    assert "16.5/16" in line and "to grade by hand" not in line, out[-2000:]
     kept = hw(course, "autograde", "batchnorm", "--students", "alice_correct", "--workers", "1").stdout
     line = next(line for line in kept.splitlines() if line.startswith("alice_correct "))
-    assert "16.5/17" in line and "(kept)" in line, kept[-2000:]
+    assert "16.5/16" in line and "(kept)" in line, kept[-2000:]

@@ -51,6 +51,28 @@ def written_answer(grade_id: str, answer: str, points: float):
     return nbformat.v4.new_markdown_cell(text, metadata=_meta(grade_id, grade=True, solution=True, points=points))
 
 
+BONUS_KEY = "hwtools"  # cell metadata: {"bonus_points": n} on a bonus question's answer cell
+
+
+def bonus_answer(grade_id: str, answer: str, bonus_points: float):
+    """A written answer the seed marks as a bonus ("نمره امتیازی"): a manually graded cell worth
+    0 nbgrader points, so the assignment's maximum is that of its other questions and an
+    unanswered bonus costs nothing. A TA gives what the answer earns, up to ``bonus_points``, in
+    the formgrader's "extra credit" box beside the score (nbgrader's ``Grade.extra_credit``,
+    which ``Grade.score`` and the submission's score include). The question's text must say it
+    is a bonus and how many points it can add."""
+    cell = written_answer(grade_id, answer, points=0)
+    cell.metadata[BONUS_KEY] = {"bonus_points": float(bonus_points)}
+    return cell
+
+
+def bonus_points(cell) -> float | None:
+    """The bonus points a bonus answer cell can earn as extra credit, or None for any other cell."""
+    meta = cell.get("metadata", {}).get(BONUS_KEY) or {}
+    value = meta.get("bonus_points") if isinstance(meta, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def public_tests(grade_id: str, code: str):
     """Visible tests a student runs; worth no points (the hidden suite gives the points)."""
     return nbformat.v4.new_code_cell(code.strip(), metadata=_meta(grade_id, grade=True, locked=True, points=0))

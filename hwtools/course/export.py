@@ -31,7 +31,7 @@ class Scores(NamedTuple):
 
     score: float
     max_score: float
-    pending: float  # points of written answers no TA has graded yet (not in ``score``)
+    pending: float  # points of written answers no TA has graded yet (not in ``score``), bonus answers' included
 
     def shown(self) -> str:
         """``15/17 (2 to grade by hand)``, or ``16.5/17``."""
@@ -39,9 +39,12 @@ class Scores(NamedTuple):
         return text + (f" ({self.pending:g} to grade by hand)" if self.pending else "")
 
 
-def _scores(submission) -> Scores:
-    pending = sum(float(grade.max_score or 0) for notebook in submission.notebooks for grade in notebook.grades
-                  if grade.needs_manual_grade)
+def _scores(submission, bonus: dict | None = None) -> Scores:
+    """BONUS: ``gradebook_writer.bonus_cells`` of the assignment: a bonus answer waiting for a TA
+    counts its bonus points as pending (its maximum in the gradebook is 0)."""
+    bonus = bonus or {}
+    pending = sum(float(grade.max_score or 0) + bonus.get((notebook.name, grade.name), 0.0)
+                  for notebook in submission.notebooks for grade in notebook.grades if grade.needs_manual_grade)
     return Scores(round(float(submission.score or 0), 6), float(submission.max_score or 0), round(pending, 6))
 
 
@@ -57,7 +60,8 @@ def gradebook_scores(course: Course, assignment: str, students: list[str] | None
         except MissingEntry:
             return {}
         wanted = None if students is None else set(students)
-        return {s.student.id: _scores(s) for s in sorted(gb.assignment_submissions(assignment),
+        bonus = gradebook_writer.bonus_cells(course, assignment)
+        return {s.student.id: _scores(s, bonus) for s in sorted(gb.assignment_submissions(assignment),
                                                           key=lambda s: s.student.id)
                 if wanted is None or s.student.id in wanted}
 
@@ -80,8 +84,9 @@ def _class_grades(course: Course) -> tuple[list[str], dict[str, float], dict[str
         maxima = {a.name: float(a.max_score) for a in gb.assignments}
         grades: dict[str, dict[str, Scores]] = {}
         for assignment in names:
+            bonus = gradebook_writer.bonus_cells(course, assignment)
             for submission in gb.assignment_submissions(assignment):
-                grades.setdefault(submission.student.id, {})[assignment] = _scores(submission)
+                grades.setdefault(submission.student.id, {})[assignment] = _scores(submission, bonus)
     if not names:
         raise NothingRecorded("nothing to export: no assignment is in the gradebook yet; run `hw release` and "
                               "`hw autograde` first")
@@ -127,7 +132,7 @@ def export_grades(course: Course, wide_path: Path | None = None, long_path: Path
 def _graded_by(grade) -> str:
     if grade.needs_manual_grade:
         return "pending (to grade by hand)"
-    return "TA" if grade.manual_score is not None else "autograder"
+    return "TA" if grade.manual_score is not None or grade.extra_credit is not None else "autograder"
 
 
 def export_lms(course: Course, lms: str, folder: Path | None = None) -> tuple[Path, Path]:

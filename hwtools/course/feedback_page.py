@@ -143,7 +143,8 @@ class FeedbackSummary(Preprocessor):
     - ``first_fix``: {question, anchor, what, message} for the first cell, in notebook order,
       that raised an error or lost points to a failed check; None when there is none
     - ``score``, ``max_score``, ``pending``: the notebook's totals (pending: points a TA has
-      still to grade, left out of ``score``)
+      still to grade, left out of ``score``; a bonus answer's extra credit is in ``score``, never
+      in ``max_score``)
     """
 
     def __call__(self, nb, resources):  # always on (nbconvert's `enabled` defaults to off)
@@ -180,8 +181,14 @@ class FeedbackSummary(Preprocessor):
             score = float(meta.get("score") or 0)
             pending = bool(meta.get("needs_manual_grade"))
             label = _check_label(cell, part)
+            # a written answer worth 0 points is a bonus question (authoring.bonus_answer): what a TA
+            # gives it is nbgrader extra credit, in its score and not in the maximum
+            bonus = cell.cell_type == "markdown" and not points
             if pending:
-                shown = f"not graded yet ({_number(points)} point{'s' if points != 1 else ''})"
+                shown = "bonus, not graded yet" if bonus else \
+                    f"not graded yet ({_number(points)} point{'s' if points != 1 else ''})"
+            elif bonus:
+                shown = f"+{_number(score)} (bonus)" if score else "0 (bonus)"
             elif not points:
                 shown = "failed" if error else "passed"
             else:
@@ -189,11 +196,14 @@ class FeedbackSummary(Preprocessor):
             cells[grade_id] = {"question": title, "label": label, "score": shown, "pending": pending}
             if not questions or questions[-1]["title"] != title:
                 questions.append({"title": title, "anchor": grade_id, "score": 0.0, "points": 0.0, "pending": 0.0,
-                                  "checks": []})
+                                  "bonus": 0.0, "bonus_pending": False, "checks": []})
             entry = questions[-1]
             entry["checks"].append(grade_id)
             entry["points"] += points
-            if pending:
+            if bonus:
+                entry["bonus_pending"] |= pending
+                entry["bonus"] += 0.0 if pending else score
+            elif pending:
                 entry["pending"] += points
             else:
                 entry["score"] += score
@@ -211,15 +221,19 @@ class FeedbackSummary(Preprocessor):
             shown = [f"{_number(entry['score'])} / {_number(graded_points)}"] if graded_points else []
             if entry["pending"]:
                 shown.append(f"{_number(entry['pending'])} point{'s' if entry['pending'] != 1 else ''} not graded yet")
+            if entry["bonus"]:
+                shown.append(f"+{_number(entry['bonus'])} bonus")
+            if entry["bonus_pending"]:
+                shown.append("bonus not graded yet")
             entry["shown"] = "; ".join(shown)
-            if not entry["points"]:
+            if not entry["points"] and not shown:
                 entry["shown"] = "no points"
         pending_total = sum(q["pending"] for q in questions)
         resources["hw_feedback"] = {
             "cells": cells,
             "questions": questions,
             "first_fix": first_fix,
-            "score": sum(q["score"] for q in questions),
+            "score": sum(q["score"] + q["bonus"] for q in questions),
             "max_score": sum(q["points"] for q in questions),
             "pending": pending_total,
         }

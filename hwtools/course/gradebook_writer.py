@@ -64,6 +64,28 @@ def kept_files(files: dict) -> tuple[dict[str, bytes], list[str]]:
     return kept, left_out
 
 
+def is_bonus(grade_cell) -> bool:
+    """A bonus question's answer cell (``authoring.bonus_answer``): a written answer worth 0
+    points, whose points a TA gives as extra credit."""
+    return grade_cell.cell_type == "markdown" and not grade_cell.max_score
+
+
+def bonus_cells(course: Course, assignment: str) -> dict[tuple[str, str], float]:
+    """{(notebook, grade_id): bonus points} of ASSIGNMENT's bonus answer cells, from its source
+    notebooks (the gradebook knows them only as cells worth 0 points)."""
+    import nbformat
+
+    from hwtools.course.authoring import bonus_points
+
+    cells = {}
+    for path in sorted((course.source / assignment).glob("*.ipynb")):
+        for cell in nbformat.read(str(path), as_version=4).cells:
+            points = bonus_points(cell)
+            if points is not None:
+                cells[(path.stem, cell.metadata.get("nbgrader", {}).get("grade_id", ""))] = points
+    return cells
+
+
 def state_path(course: Course, assignment: str, student: str) -> Path:
     return course.grading_state(student, assignment)
 
@@ -130,7 +152,14 @@ def record_result(course: Course, result: SubmissionResult, gradebook) -> list[s
     for row in result.grades:
         grade = gradebook.find_grade(row.name, row.notebook, assignment, student)
         grade.auto_score = row.auto_score
-        grade.needs_manual_grade = bool(row.needs_manual_grade) and grade.manual_score is None
+        if row.auto_score is None and is_bonus(grade.cell):
+            # nbgrader's Grade.score adds extra credit only to a manual or an auto score: a TA who
+            # types a bonus's points in the formgrader's extra-credit box and leaves the score
+            # box empty would add nothing. 0 of its 0 points is the bonus cell's true score.
+            grade.auto_score = 0.0
+        # a TA's grade is a manual score or, for a bonus, extra credit alone: a regrade keeps it graded
+        grade.needs_manual_grade = bool(row.needs_manual_grade) and grade.manual_score is None \
+            and grade.extra_credit is None
     gradebook.db.commit()
     state = dict(result.state(), recorded_at=datetime.now().isoformat(timespec="seconds"))
     state_path(course, assignment, student).write_text(json.dumps(state, indent=1))
