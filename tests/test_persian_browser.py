@@ -53,3 +53,35 @@ def test_persian_blocks_are_laid_out_right_to_left(page, tmp_path, assignment):
     folder = screenshot_folder()
     page.screenshot(path=str(folder / f"persian_{assignment}.png"), full_page=False)
     print(f"screenshot: {folder / f'persian_{assignment}.png'}")
+
+
+PERSIAN_ANSWER = "پاسخ: `eps` مخرج را از صفر دور نگه می‌دارد."
+
+
+@pytest.mark.parametrize("template", ["classic", "lab"])
+def test_a_persian_written_answer_reads_right_to_left(page, tmp_path, template):
+    """A student types a Persian answer between the answer cell's `<div dir="auto">` lines: the
+    formgrader (nbgrader's formgrade template extends nbconvert's classic one) and the feedback
+    page lay it out right to left, its full stop at the left end; an English answer beside it
+    stays left to right."""
+    notebook = nbformat.read(str(REPO / "release" / "batchnorm" / "batchnorm.ipynb"), as_version=4)
+    answers = [c for c in notebook.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")]
+    assert len(answers) == 2 and all(c.source.startswith('<div dir="auto">') for c in answers)
+    answers[0].source = answers[0].source.replace("YOUR ANSWER HERE", PERSIAN_ANSWER)
+    answers[1].source = answers[1].source.replace("YOUR ANSWER HERE", "It outputs beta.")
+    exporter = HTMLExporter(template_name=template)
+    exporter.register_preprocessor(SanitizeOutputs(), enabled=True)
+    html, _ = exporter.from_notebook_node(notebook)
+    path = tmp_path / f"answers_{template}.html"
+    path.write_text(html, encoding="utf-8")
+    page.goto(path.as_uri())
+    layout = page.evaluate("""() => [...document.querySelectorAll('div[dir="auto"] p')].map(p => {
+        const text = p.firstChild, r = document.createRange(), first = r.cloneRange();
+        first.setStart(text, 0); first.setEnd(text, 1);
+        const last = p.lastChild; r.setStart(last, last.data.length - 1); r.setEnd(last, last.data.length);
+        return [getComputedStyle(p).direction, Math.round(first.getBoundingClientRect().left),
+                Math.round(r.getBoundingClientRect().left)];
+    })""")
+    assert [direction for direction, _, _ in layout] == ["rtl", "ltr"], layout
+    (_, persian_first, persian_stop), (_, english_first, english_stop) = layout
+    assert persian_stop < persian_first and english_first < english_stop, layout

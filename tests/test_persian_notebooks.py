@@ -57,8 +57,12 @@ def test_every_question_cell_has_its_persian(assignment):
 
 @pytest.mark.parametrize("assignment", BILINGUAL)
 def test_written_answers_may_be_in_either_language(assignment):
-    first = released(assignment).cells[0].source
+    notebook = released(assignment)
+    first = notebook.cells[0].source
     assert "**English or Persian**" in first and "**به فارسی یا انگلیسی**" in first
+    assert '`<div dir="auto">`' in first  # where to write, so that a Persian answer reads right to left
+    answers = [c.source for c in notebook.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")]
+    assert answers and all(a.startswith('<div dir="auto">\n\n') and a.endswith("\n\n</div>") for a in answers), answers
 
 
 def test_the_check_finds_a_question_without_persian():

@@ -45,9 +45,14 @@ def solution_code(grade_id: str, code: str, tags: tuple = ()):
     return cell
 
 
+ANSWER_OPEN, ANSWER_CLOSE = '<div dir="auto">', "</div>"
+
+
 def written_answer(grade_id: str, answer: str, points: float):
-    """A manually graded written answer (formgrader)."""
-    text = f"### BEGIN SOLUTION\n{answer.strip()}\n### END SOLUTION"
+    """A manually graded written answer (formgrader). The answer sits in a ``<div dir="auto">``
+    block: an answer written in Persian then reads right to left (its first letter decides) in
+    JupyterLab, in the formgrader and on the feedback page; an English one left to right."""
+    text = f"{ANSWER_OPEN}\n\n### BEGIN SOLUTION\n{answer.strip()}\n### END SOLUTION\n\n{ANSWER_CLOSE}"
     return nbformat.v4.new_markdown_cell(text, metadata=_meta(grade_id, grade=True, solution=True, points=points))
 
 
