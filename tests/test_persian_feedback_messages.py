@@ -71,3 +71,60 @@ def test_catalogue_translates_every_theory_title_and_keeps_placeholders():
     for message in catalogue.values():
         assert not message.fuzzy and re.search(r"[\u0600-\u06FF]", message.string), message.id
         assert re.findall(r"\{\w+\}", message.id) == re.findall(r"\{\w+\}", message.string), message.id
+
+
+def raised(function, *args, **kwargs) -> str:
+    try:
+        function(*args, **kwargs)
+    except Exception as err:  # CheckFailure, ContractBroken: what a hidden check's failure reads
+        return str(err)
+    raise AssertionError(f"{function.__name__} did not fail")
+
+
+def shared_failures() -> list[str]:
+    """Messages the shared checks and the kit really raise (not copies of their wording)."""
+    import numpy as np
+
+    from hwtools import checks
+    from hwtools.grading import kit
+
+    return [raised(checks.assert_close, np.zeros((2, 3)), np.ones((2, 3)), name="out"),
+            raised(checks.assert_shape, np.zeros(3), (2, 3), name="out"),
+            raised(checks.assert_equal_number, 3, 4, name="n"),
+            raised(kit.returned_array, np.zeros(4), "out", shape=(4, 3)),
+            raised(kit.returned_number, "7", "count")]
+
+
+def report_of(message: str) -> str:
+    check = {"id": "test_x", "group": "hidden_x", "points": 2.0, "description": "x", "passed": False,
+             "earned": 0.0, "message": message}
+    return group_report("hidden_x", group_totals([check])["hidden_x"], 2.0)
+
+
+def test_a_failing_shared_check_reads_in_each_language(monkeypatch):
+    failures = shared_failures()
+    monkeypatch.delenv(messages.SWITCH, raising=False)
+    for message in failures:
+        assert f"         {message}\n" in report_of(message)  # English: as the check wrote it
+    monkeypatch.setenv(messages.SWITCH, "fa")
+    english_words = re.compile(r"\b(expected|got|values|differ|must|shape|worst|allowed|relative|off by|number)\b")
+    for message in failures:
+        line = report_of(message).splitlines()[2]
+        assert line.startswith(f"         {messages.RLI}"), line  # a right-to-left isolate
+        plain = re.sub("[\u2066-\u2069]", "", line).strip()
+        assert re.search(r"[\u0600-\u06FF]{3,}", plain) and not english_words.search(plain), (message, plain)
+    # the values stay, left to right: the grader's numbers, the student's shape
+    plain = re.sub("[\u2066-\u2069]", "", messages.translate(failures[0], "fa"))
+    assert plain == ("out: 6 مقدار از 6 مقدار با مقدارهای مورد انتظار فرق دارد؛ بیشترین اختلاف در اندیس (0, 0): "
+                     "انتظار 1، دریافت 0 (اختلاف 1، نسبی 1؛ مجاز: rtol=1e-07، atol=0)")
+    assert re.sub("[\u2066-\u2069]", "", messages.translate(failures[3], "fa")) == \
+        "قرارداد: out باید شکل (4, 3) داشته باشد؛ اما دریافت شد: شکل (4,)"
+
+
+def test_every_template_fills_in():
+    """A translation whose isolates split a placeholder ("{\u2066actual}") would not format: the
+    message would silently stay English."""
+    for english, persian in messages.catalogue("fa").items():
+        names = messages.PLACEHOLDER.findall(english)
+        filled = persian.format(**{name: "V" for name in names})
+        assert "{" not in filled.replace("({...})", "") and filled.count("V") >= len(names), english

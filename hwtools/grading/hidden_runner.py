@@ -101,8 +101,10 @@ def group_report(group: str, total: dict, max_points: float, status: str = "ok")
     """The text a student reads in the feedback for one hidden grade cell. A check the grader
     could not run (``grader_error``) is neither PASS nor FAIL: its line says so, and its detail
     stays with the TA (``grader_errors``). Its frame and the checks' titles are in the course's
-    feedback language (``hwtools.grading.messages``); the [PASS]/[FAIL] marks stay as they are."""
-    from hwtools.grading.messages import gettext as _
+    feedback language (``hwtools.grading.messages``), and so are the failure messages the catalogue
+    has a template for (those of ``hwtools.checks`` and the kit); the [PASS]/[FAIL] marks stay as
+    they are."""
+    from hwtools.grading.messages import gettext as _, translate
 
     lines = [_("Hidden tests {group}: {earned} / {max_points} points").format(
         group=group, earned=f"{total['earned']:g}", max_points=f"{max_points:g}")]
@@ -114,7 +116,7 @@ def group_report(group: str, total: dict, max_points: float, status: str = "ok")
         mark = "PASS" if check["passed"] else "FAIL"
         lines.append(f"  [{mark}] {_(check['description'])} ({check['earned']:g}/{check['points']:g})")
         if check["message"]:
-            lines.extend("         " + line for line in check["message"].splitlines())
+            lines.extend("         " + translate(line) for line in check["message"].splitlines())
     ran = sum(c["points"] for c in total["checks"])
     if ran < max_points:
         lines.append("  " + _("{points} points of checks did not run: {status}").format(

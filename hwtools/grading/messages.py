@@ -65,10 +65,14 @@ def _left_to_right(run: str) -> str:
     lead, core, trail = "", run, ""
     while core and core[0] in ":;,. ":  # punctuation that ends the Persian before it
         lead, core = lead + core[0], core[1:]
-    depth = lambda t: sum(t.count(c) for c in OPENING) - sum(t.count(c) for c in CLOSING)
-    while core and core[0] in OPENING and depth(core) > 0:
+    # a placeholder ({name}) is one token: its braces are never split from it
+    depth = lambda t: (lambda u: sum(u.count(c) for c in OPENING) - sum(u.count(c) for c in CLOSING))(
+        re.sub(r"\{\w+\}", "", t))
+    while core and core[0] in OPENING and depth(core) > 0 and not re.match(r"\{\w+\}", core):
         lead, core = lead + core[0], core[1:]
-    while core and core[-1] in CLOSING and depth(core) < 0:
+    while core and core[-1] in CLOSING and depth(core) < 0 and not re.search(r"\{\w+\}$", core):
+        core, trail = core[:-1], core[-1] + trail
+    while core and core[-1] in OPENING + " " and depth(core) > 0:  # "0 (" before Persian: "(" opens it
         core, trail = core[:-1], core[-1] + trail
     if not re.search(r"[A-Za-z0-9{}]", core):
         return run
@@ -83,3 +87,46 @@ def isolated(text: str) -> str:
 def gettext(text: str, language: str | None = None) -> str:
     """TEXT in the feedback language (TEXT itself where there is no translation)."""
     return catalogue(language or feedback_language()).get(text, text)
+
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@functools.lru_cache(maxsize=None)
+def templates(language: str) -> tuple[tuple[re.Pattern, str], ...]:
+    """The catalogue's messages with placeholders ("{name}: expected shape {expected}, got
+    {actual}", what ``hwtools.checks`` and ``hwtools.grading.kit`` raise) as (pattern matching
+    the English text they format, translation), the most literal text first, so that the most
+    specific template wins."""
+    found = []
+    for english, translation in catalogue(language).items():
+        names = PLACEHOLDER.findall(english)
+        if not names or len(set(names)) != len(names):
+            continue
+        parts = PLACEHOLDER.split(english)  # literal, name, literal, name, ..., literal
+        pattern = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)" for index, part in enumerate(parts))
+        literal = sum(len(part) for part in parts[::2])
+        found.append((literal, re.compile(pattern, re.S), translation))
+    return tuple((pattern, translation) for _, pattern, translation in sorted(found, key=lambda f: -f[0]))
+
+
+def translate(text: str, language: str | None = None, depth: int = 2) -> str:
+    """A check's failure message (one line of it) in the feedback language: the catalogue's own
+    translation of the whole text, else the first template that matches it filled with the values
+    it holds (each value translated in turn when the catalogue has it: the rule of a broken
+    contract, "have shape (4, 3)"), else TEXT itself."""
+    language = language or feedback_language()
+    if language == DEFAULT:
+        return text
+    if text in catalogue(language):
+        return catalogue(language)[text]
+    if depth:
+        for pattern, translation in templates(language):
+            match = pattern.fullmatch(text)
+            if match:
+                values = {key: translate(value, language, depth - 1) for key, value in match.groupdict().items()}
+                try:
+                    return translation.format(**values)
+                except (KeyError, IndexError, ValueError):
+                    return text
+    return text
