@@ -19,8 +19,9 @@ LANGUAGE_NOTE_EN = ("Written answers may be given in **English or Persian** (eit
                     "code and formulas stay as they are). Write between the `<div dir=\"auto\">` and `</div>` "
                     "lines of an answer cell: a Persian answer then reads right to left for you and your TA.")
 LANGUAGE_NOTE_FA = ("پاسخ‌های تشریحی را می‌توانید **به فارسی یا انگلیسی** بنویسید (هر دو یکسان نمره می‌گیرند؛ "
-                    "کد و فرمول‌ها همان‌طور که هستند می‌مانند). پاسخ را میان دو خط `<div dir=\"auto\">` و `</div>` "
-                    "در سلول پاسخ بنویسید تا پاسخ فارسی برای شما و دستیار آموزشی از راست به چپ نمایش داده شود.")
+                    "کد و فرمول‌ها همان‌طور که هستند می‌مانند). پاسخ را میان خط آغاز و خط پایان بلوک `div` در سلول پاسخ "
+                    "بنویسید (آن دو خط را پاک نکنید) تا پاسخ فارسی برای شما و دستیار آموزشی از راست به چپ نمایش "
+                    "داده شود.")
 
 HAND_IN_FA = """
 ### پیش از تحویل (Before you hand in, below)
