@@ -134,3 +134,21 @@ def test_the_feedback_page_says_bonus(eps_score, pending, check, question):
     [entry] = [q for q in feedback["questions"] if "answer_eps" in q["checks"]]
     assert entry["shown"] == question
     assert feedback["max_score"] == 16.0 and feedback["score"] == 16.0 + eps_score and not feedback["pending"]
+
+
+def test_the_class_report_counts_the_bonus_and_charts_every_student(course, tmp_path):
+    from hwtools.course.report import assignment_summary, histogram_range, write_class_report
+
+    from hwtools.course import gradebook_writer
+
+    with gradebook_writer.open_gradebook(course) as gb:  # a student of its own: full marks and the bonus
+        gradebook_writer.record_result(course, result("report_bonus", True), gb)
+        formgrader_put(gb.find_grade("answer_batch_of_one", "batchnorm", "batchnorm", "report_bonus"), 1.0, None)
+        formgrader_put(gb.find_grade("answer_eps", "batchnorm", "batchnorm", "report_bonus"), None, 1.0)
+        gb.db.commit()
+    summary = assignment_summary(course, "batchnorm")
+    assert (summary["scores"]["report_bonus"], summary["max_score"]) == (17.0, 16.0)
+    low, top = histogram_range(list(summary["scores"].values()), summary["max_score"])
+    assert low <= min(summary["scores"].values()) and top >= 17.0  # on the chart, not cut off at the maximum
+    page = write_class_report(course, tmp_path / "summary.html", ["batchnorm"]).read_text()
+    assert "of 16 points (the gradebook's scores, written answers graded by TAs and bonus points included)" in page

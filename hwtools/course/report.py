@@ -15,6 +15,12 @@ from hwtools.course.export import NothingRecorded, gradebook_scores
 from hwtools.course.gradebook_writer import recorded_state
 
 
+def histogram_range(scores: list[float], max_score: float) -> tuple[float, float]:
+    """The histogram's x range: up to the maximum, or to the best score where a bonus (extra
+    credit) took it above the maximum, so that no student falls off the chart."""
+    return 0.0, float(max([max_score, *scores]) or 1)
+
+
 def _histogram_png(scores: list[float], max_score: float, title: str) -> str:
     import matplotlib
 
@@ -22,8 +28,9 @@ def _histogram_png(scores: list[float], max_score: float, title: str) -> str:
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(5, 2.6))
-    axis.hist(scores, bins=min(20, max(5, int(max_score) + 1)), range=(0, max_score or 1), color="#4c72b0")
-    axis.set_xlabel("score (manual points included)")
+    low, top = histogram_range(scores, max_score)
+    axis.hist(scores, bins=min(20, max(5, int(top) + 1)), range=(low, top), color="#4c72b0")
+    axis.set_xlabel("score (manual and bonus points included)")
     axis.set_ylabel("students")
     axis.set_title(title)
     figure.tight_layout()
@@ -76,7 +83,7 @@ def write_class_report(course: Course, path: Path, assignments: list[str] | None
         pending = summary["pending"]
         parts.append(f"<h2>{html.escape(assignment)}</h2><p>{len(scores)} submissions, mean "
                      f"{sum(scores) / len(scores):.2f} of {summary['max_score']:g} points "
-                     f"(the gradebook's scores, written answers graded by TAs included).</p>")
+                     f"(the gradebook's scores, written answers graded by TAs and bonus points included).</p>")
         parts.append(f"<p class='pending'>Still to grade by hand: {len(pending)} submission(s), "
                      f"{sum(pending.values()):g} points (those scores are partial): " + ", ".join(
                          f"{html.escape(s)} ({p:g})" for s, p in sorted(pending.items())) + ".</p>"
