@@ -211,16 +211,34 @@ def expected_seconds(course: Course, jobs: list[tuple[str, str]]) -> dict[tuple[
     return {(a, s): round(seconds(a, s) or medians[a]) for a, s in jobs}
 
 
+FEEDBACK_NICENESS = 10  # the feedback thread's nice value: a tenth of a core against a grading one
+
+
+def _yield_to_grading() -> None:
+    """Lower the calling thread's CPU priority (Linux: a thread id is a process id for
+    setpriority). The feedback pages (nbconvert, ~1 s of CPU each) then take the cores the
+    sandboxes leave idle, the gaps and the run's tail, instead of slowing the submissions that
+    share the machine with the driver."""
+    import threading
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), FEEDBACK_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the pages are written all the same
+        pass
+
+
 class FeedbackWriter:
     """Writes feedback pages in the driver, one submission at a time, in a thread beside the
     recording (nbgrader reads the course's autograded/ and gradebook, which only the driver
-    has); on leaving, waits for them and prints a line for each page nbgrader could not write."""
+    has), at low CPU priority (``_yield_to_grading``); on leaving, waits for them and prints a
+    line for each page nbgrader could not write."""
 
     def __init__(self, course: Course):
         from concurrent.futures import ThreadPoolExecutor
 
         self.course, self.pages = course, {}
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hw-feedback")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hw-feedback",
+                                        initializer=_yield_to_grading)
 
     def submit(self, assignment: str, student: str) -> None:
         self.pages[(assignment, student)] = self._pool.submit(feedback_page, str(self.course.root), assignment, student)

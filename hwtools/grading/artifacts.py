@@ -16,6 +16,7 @@ class SavedArtifacts:
     def __init__(self, folder: Path, missing_hint: str = "run the notebook to the end; it saves it"):
         self.folder = Path(folder)
         self.missing_hint = missing_hint
+        self._models: dict = {}
 
     def path(self, name: str) -> Path:
         path = self.folder / name
@@ -32,5 +33,10 @@ class SavedArtifacts:
         return kit.npz_arrays(self.folder / name, f"artifacts/{name}", keys, self.missing_hint)
 
     def model(self, name: str):
-        """A saved Keras model, loaded in safe mode (no code from the file runs)."""
-        return kit.load_model(self.folder / name, f"artifacts/{name}", self.missing_hint)
+        """A saved Keras model, loaded in safe mode (no code from the file runs), once per suite:
+        the checks only read it (layers, weights, inference), and flowers' suite reads its two
+        MobileNetV2s six times (~0.6 s a load). A file that fails to load fails each check that
+        reads it, with the same message."""
+        if name not in self._models:
+            self._models[name] = kit.load_model(self.folder / name, f"artifacts/{name}", self.missing_hint)
+        return self._models[name]
