@@ -150,7 +150,7 @@ def record_result(course: Course, result: SubmissionResult, gradebook) -> list[s
         kwargs["timestamp"] = timestamp
     gradebook.update_or_create_submission(assignment, student, **kwargs)
     for row in result.grades:
-        grade = gradebook.find_grade(row.name, row.notebook, assignment, student)
+        grade = _locked(gradebook, gradebook.find_grade(row.name, row.notebook, assignment, student))
         grade.auto_score = row.auto_score
         if row.auto_score is None and is_bonus(grade.cell):
             # nbgrader's Grade.score adds extra credit only to a manual or an auto score: a TA who
@@ -164,6 +164,18 @@ def record_result(course: Course, result: SubmissionResult, gradebook) -> list[s
     state = dict(result.state(), recorded_at=datetime.now().isoformat(timespec="seconds"))
     state_path(course, assignment, student).write_text(json.dumps(state, indent=1))
     return left_out
+
+
+def _locked(gradebook, grade):
+    """GRADE read again from the database, as committed now, and locked until this record's
+    commit (SELECT ... FOR UPDATE on PostgreSQL; SQLite locks the whole file when it writes).
+    A TA saving a manual score in the formgrader meanwhile either committed first, and this
+    record sees the score (and leaves the answer graded), or waits for this commit, and writes
+    the score after it; without the lock the record decided from a stale read and flagged a
+    graded answer as waiting for a TA again."""
+    from nbgrader.api import Grade
+
+    return gradebook.db.query(Grade).filter(Grade.id == grade.id).populate_existing().with_for_update().one()
 
 
 def remove_student(course: Course, student: str) -> list[str]:
