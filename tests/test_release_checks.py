@@ -125,3 +125,24 @@ def test_release_problem_names_an_assignment_never_released(course):
 ])
 def test_marker_problem(text, problem):
     assert marker_problem(text) == problem
+
+
+def test_releasing_a_graded_assignment_whose_cells_changed_says_why_in_one_line(released):
+    """nbgrader refuses to change the cells of an assignment with submissions; its last log line
+    only says "Please see the above traceback". The one line says what nbgrader refused and the
+    two ways out, and release/ stays as it was."""
+    from hwtools.course import gradebook_writer
+
+    with gradebook_writer.open_gradebook(released) as gb:  # graded once, then a cell the source no longer has
+        gb.update_or_create_student("carol")
+        gb.add_submission("batchnorm", "carol")
+        gb.update_or_create_grade_cell("cell_removed_since", "batchnorm", "batchnorm", max_score=1, cell_type="code")
+    before = tree(released.release / "batchnorm")
+    done = hw(released, "release", "batchnorm")
+    assert done.returncode == 1 and done.stdout == "", done.stdout + done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    line = lines[0]
+    assert line.startswith("hw: release of batchnorm failed in nbgrader: Cannot add or remove cells"), line
+    assert "traceback" not in line.lower() and "new assignment name" in line and "nbgrader db assignment remove" in line
+    assert tree(released.release / "batchnorm") == before

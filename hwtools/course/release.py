@@ -245,6 +245,28 @@ def _leaks(target: Path) -> list[str]:
     return found
 
 
+# nbgrader's own refusals, and what a course does about them
+GRADED_CELLS_FIXED = ("the gradebook already holds submissions of this assignment, graded against its released "
+                      "cells: a graded assignment cannot gain or lose grade cells (nbgrader keeps every grade "
+                      "tied to its cell); release the changed notebook under a new assignment name, or first "
+                      "delete the recorded grades with `nbgrader db assignment remove ASSIGNMENT --force`")
+NBGRADER_REFUSALS = {"Cannot add or remove cells": GRADED_CELLS_FIXED,
+                     "Cannot modify existing assignment": GRADED_CELLS_FIXED}
+
+
+def nbgrader_reason(log: str) -> str:
+    """The one line of a failed nbgrader step's log that says why: its exception's message
+    (nbgrader's last line only says to see the traceback above), with what to do where the
+    refusal is one of nbgrader's known ones."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    raised = [line for line in lines if re.match(r"^[A-Za-z_.]*(Error|Exception): ", line)]
+    reason = (raised or lines or ["no log"])[-1]
+    for known, advice in NBGRADER_REFUSALS.items():
+        if known in log:
+            return f"{reason.split(': ', 1)[-1] if raised else reason} ({advice})"
+    return reason
+
+
 def release_assignment(course: Course, assignment: str, api=None) -> Path:
     """Generate release/<assignment> and the gradebook entry; returns the release folder.
     Refuses, releasing nothing, when the source cannot be released (``check_source``); a
@@ -261,8 +283,7 @@ def release_assignment(course: Course, assignment: str, api=None) -> Path:
                 nbgrader_bridge.checked(api.generate_assignment(assignment, force=True, create=True),
                                         f"generate_assignment {assignment}")
             except nbgrader_bridge.NbgraderFailed as err:
-                lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-                raise ReleaseRefused(f"release of {assignment} failed in nbgrader: {lines[-1] if lines else err}; "
+                raise ReleaseRefused(f"release of {assignment} failed in nbgrader: {nbgrader_reason(str(err))}; "
                                      f"release/{assignment}/ is as it was") from None
             for py in sorted(target.rglob("*.py")):
                 py.write_text(strip_solutions(py.read_text(encoding="utf-8")), encoding="utf-8")
