@@ -167,10 +167,13 @@ def _grade_and_record(course, client, jobs: dict, bundles: dict, timeout_s,
     expected = expected_seconds(course, list(jobs))
     cells = {assignment: gradebook_writer.assignment_cells(course, assignment) for assignment in named}
     shipped = {assignment: client.scatter(bundles[assignment], broadcast=True, hash=False) for assignment in named}
+    # submitted longest first, as well as prioritised so: the first tasks go to idle workers the
+    # moment they are submitted, before the scheduler has seen the others' priorities
+    longest_first = sorted(jobs.items(), key=lambda job: -expected[job[0]])
     futures = {client.submit(grade_task, grading_task(course, assignment, student, bundles[assignment].digest,
                                                       timeout_s, cells[assignment], submission),
                              shipped[assignment], pure=False, priority=expected[(assignment, student)]):
-               (assignment, student) for (assignment, student), submission in jobs.items()}
+               (assignment, student) for (assignment, student), submission in longest_first}
     with gradebook_writer.open_gradebook(course) as gradebook:
         for future in as_completed(futures):
             assignment, student = futures[future]
