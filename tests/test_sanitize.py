@@ -223,7 +223,7 @@ def test_exported_csv_neutralises_student_ids_and_keeps_scores(hostile_course, t
     rows = {r["student"]: r for r in csv.DictReader(wide.open())}
     assert {"'=1+1", "'@SUM(A1)", "'-2+3"} <= set(rows)
     assert float(rows["'-2+3"]["batchnorm"]) == -1.5 == float(rows["'-2+3"]["total"])
-    assert rows["(max)"]["batchnorm"] == "17.0"
+    assert rows["(max)"]["batchnorm"] == "16.0"  # the gradebook's maximum (the bonus answer_eps adds none)
     long_rows = list(csv.DictReader(long.open()))
     assert not [r for r in long_rows if r["student"] in hostile]
     assert {r["score"] for r in long_rows if r["student"] == "'-2+3" and r["cell"] == "hidden_train_forward"} == {"-1.5"}

@@ -23,6 +23,7 @@ from conftest import copy_course, submit_folder, submit_source_solution
 ASSIGNMENT = "batchnorm"
 HONEST = 15.0  # hidden points of the reference solution; answer_eps, answer_batch_of_one await a TA
 MAX = 16.0
+WRITTEN_POINTS = 1.0  # answer_batch_of_one's point (answer_eps is a bonus: 0 points, its 1 as extra credit)
 
 FIND_SCRATCH = """
 import os, pathlib
@@ -184,7 +185,7 @@ def test_the_reference_keeps_its_score_beside_the_attackers(hostile_class):
     for key in ("reference_before", "reference_after"):
         result = results[key]
         assert result.status == "graded", result.reason
-        assert result.score == HONEST and hidden_score(result) == HONEST and result.manual_pending == 2
+        assert result.score == HONEST and hidden_score(result) == HONEST and result.manual_pending == WRITTEN_POINTS
         assert not result.flags, result.flags
     assert [g.auto_score for g in results["reference_before"].grades] == \
         [g.auto_score for g in results["reference_after"].grades]
@@ -215,7 +216,7 @@ def test_links_planted_in_the_scratch_are_not_followed(hostile_class):
 def test_scores_written_into_the_scratch_gradebook_are_ignored(hostile_class):
     result = hostile_class[1]["mallory_gradebook"]
     assert_capped(result)
-    assert result.score == HONEST and result.manual_pending == 2, result.grades
+    assert result.score == HONEST and result.manual_pending == WRITTEN_POINTS, result.grades
     by_name = {g.name: g for g in result.grades}
     assert by_name["answer_eps"].auto_score is None and by_name["answer_eps"].needs_manual_grade
     assert by_name["public_batchnorm"].auto_score == 0
