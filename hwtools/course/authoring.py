@@ -71,6 +71,13 @@ def bonus_answer(grade_id: str, answer: str, bonus_points: float):
     return cell
 
 
+def is_bonus(cell_type: str, points) -> bool:
+    """Whether a grade cell of CELL_TYPE worth POINTS (nbgrader's) is a bonus answer: the only
+    written answers worth 0 points are ``bonus_answer``'s. The gradebook and a graded notebook
+    know a bonus only so (its bonus points are in the source's metadata: ``bonus_points``)."""
+    return cell_type == "markdown" and not points
+
+
 def bonus_points(cell) -> float | None:
     """The bonus points a bonus answer cell can earn as extra credit, or None for any other cell."""
     meta = cell.get("metadata", {}).get(BONUS_KEY) or {}

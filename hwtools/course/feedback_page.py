@@ -23,6 +23,8 @@ from nbconvert.preprocessors import Preprocessor
 from nbgrader import utils
 from nbgrader.preprocessors import GetGrades as NbgraderGetGrades
 
+from hwtools.course.authoring import is_bonus
+
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 TEMPLATE_NAME = "hw_feedback"
 _NBGRADER = os.path.dirname(os.path.abspath(nbgrader.__file__))
@@ -181,9 +183,9 @@ class FeedbackSummary(Preprocessor):
             score = float(meta.get("score") or 0)
             pending = bool(meta.get("needs_manual_grade"))
             label = _check_label(cell, part)
-            # a written answer worth 0 points is a bonus question (authoring.bonus_answer): what a TA
-            # gives it is nbgrader extra credit, in its score and not in the maximum
-            bonus = cell.cell_type == "markdown" and not points
+            # a bonus question's answer: what a TA gives it is nbgrader extra credit, in its score
+            # and not in the maximum
+            bonus = is_bonus(cell.cell_type, points)
             if pending:
                 shown = "bonus, not graded yet" if bonus else \
                     f"not graded yet ({_number(points)} point{'s' if points != 1 else ''})"

@@ -65,9 +65,11 @@ def kept_files(files: dict) -> tuple[dict[str, bytes], list[str]]:
 
 
 def is_bonus(grade_cell) -> bool:
-    """A bonus question's answer cell (``authoring.bonus_answer``): a written answer worth 0
-    points, whose points a TA gives as extra credit."""
-    return grade_cell.cell_type == "markdown" and not grade_cell.max_score
+    """A gradebook grade cell that is a bonus question's answer (``authoring.is_bonus``), whose
+    points a TA gives as extra credit."""
+    from hwtools.course.authoring import is_bonus as bonus_kind
+
+    return bonus_kind(grade_cell.cell_type, grade_cell.max_score)
 
 
 def bonus_cells(course: Course, assignment: str) -> dict[tuple[str, str], float]:
