@@ -45,7 +45,9 @@ def run_hidden_suite(course: Course, assignment: str, files_dir: Path, timeout_s
                 "--import-mode=importlib", str(suite), "--hw-submission", str(files_dir), "--hw-results", str(results)]
         if student is not None:
             args.append(f"--hw-student={student}")  # one argument, whatever the id looks like
-        env = sandbox.grader_env(PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", HW_COURSE_ROOT=str(course.root),
+        # one thread per sum, as in the kernel: the suite's numbers (the saved model's predictions,
+        # torch's references) are the same on every worker, whatever its cores
+        env = sandbox.grader_env(PYTHONDONTWRITEBYTECODE="1", **sandbox.thread_env(1), HW_COURSE_ROOT=str(course.root),
                                  HW_MODE=budget.grading_mode(), **NO_PLUGIN_AUTOLOAD)
         with tempfile.TemporaryFile() as output:
             process = sandbox.start_module("pytest", args, cwd=scratch, env=env, stdin=subprocess.DEVNULL,

@@ -185,6 +185,22 @@ def load_model(path: Path, shown_as: str, missing_hint: str = "run the notebook 
         raise CheckFailure(f"{shown_as} could not be loaded safely: {type(err).__name__}: {err}"[:600]) from None
 
 
+def inference(model, inputs: np.ndarray, batch_size: int):
+    """What ``model.predict(inputs, batch_size=batch_size)`` returns (numpy arrays, in its
+    structure: one array, or a list or dict of them), computed as ``model(batch,
+    training=False)`` batch by batch. The same layers in inference mode, without tracing and
+    compiling a predict function for the model first: for the few hundred inputs a grader
+    sends, the tracing costs more than the arithmetic (flowers' MobileNetV2 on 100 images: 0.5
+    s instead of 0.7 to 1.3 s)."""
+    import keras
+
+    batches = [keras.tree.map_structure(np.asarray, model(inputs[start:start + batch_size], training=False))
+               for start in range(0, max(len(inputs), 1), batch_size)]
+    if len(batches) == 1:
+        return batches[0]
+    return keras.tree.map_structure(lambda *parts: np.concatenate(parts), *batches)
+
+
 def predict(model, inputs: np.ndarray, what: str, *, batch_size: int = 256, outputs: tuple | None = None,
             name: str = "your model's output") -> np.ndarray:
     """The model's predictions on the grader's ``inputs`` (``what`` says what they are) as float64,
@@ -192,7 +208,7 @@ def predict(model, inputs: np.ndarray, what: str, *, batch_size: int = 256, outp
     any size), and every value is finite. A model that cannot take the inputs is the student's."""
     __tracebackhide__ = True
     try:
-        output = model.predict(inputs, batch_size=batch_size, verbose=0)
+        output = inference(model, inputs, batch_size)
     except Exception as err:  # a model built for other inputs: whatever keras raises
         raise CheckFailure(f"your saved model cannot predict {what} of shape {tuple(inputs.shape[1:])}: "
                            f"{type(err).__name__}: {err}"[:600]) from None
