@@ -62,28 +62,20 @@ _GRADER_VARIABLES = (*_PASSED_VARIABLES, "PATH", "HOME", "TMPDIR", "VIRTUAL_ENV"
                      "HW_SCRATCH_MB", "HW_SHM_MB", "HW_SANDBOX_UID_BASE", "HW_TRUSTED_CODE", "KERAS_HOME")
 
 
-MAX_PARALLEL_OPS = 16  # threads of the inter-op pool at most, whatever the machine's cores
-
-
 def grader_env(**extra: str) -> dict:
     """The environment of a grader process that handles students' work, with EXTRA."""
     return {**{k: os.environ[k] for k in _GRADER_VARIABLES if k in os.environ}, **extra}
 
 
-def thread_env(threads: int, parallel_ops: int | None = None) -> dict:
-    """The thread settings of a process that runs students' numerics. THREADS for the arithmetic
-    of every library (OpenMP, hence torch; MKL, OpenBLAS, TensorFlow's intra-op pool): it decides
-    how a sum is split, so one thread keeps the numbers independent of the machine (the same
-    seeded Keras fit ends at another loss with two intra-op threads). PARALLEL_OPS for
-    TensorFlow's inter-op pool, the independent ops it runs at once, each still computed by one
-    thread, so the numbers do not change (tests/test_thread_settings.py: the same weights bit
-    for bit): by default every core this process may use (at most MAX_PARALLEL_OPS), so a lone
-    worker, and the last submissions of a run, take the idle cores; beside a busy one the
-    scheduler shares them."""
+def thread_env(threads: int) -> dict:
+    """The thread settings of a process that computes with students' numbers: THREADS for every
+    library (OpenMP, hence torch; MKL, OpenBLAS, TensorFlow's intra- and inter-op pools). One
+    thread keeps the numbers independent of the machine: a second intra-op thread splits the
+    sums differently (a seeded Keras fit ends at another loss). More inter-op threads would not
+    change a bit but cost the small models their hand-offs (benchmarks/RESULTS.md, issue 22)."""
     value = str(threads)
-    parallel_ops = parallel_ops or min(len(os.sched_getaffinity(0)), MAX_PARALLEL_OPS)
     return {"OMP_NUM_THREADS": value, "MKL_NUM_THREADS": value, "OPENBLAS_NUM_THREADS": value,
-            "TF_NUM_INTRAOP_THREADS": value, "TF_NUM_INTEROP_THREADS": str(parallel_ops)}
+            "TF_NUM_INTRAOP_THREADS": value, "TF_NUM_INTEROP_THREADS": value}
 
 
 def _mapped_bytes() -> int:
