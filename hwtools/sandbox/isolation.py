@@ -20,6 +20,8 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hwtools.sandbox import syscall_filter
+
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
@@ -290,7 +292,8 @@ def _own_user_namespace(uid: int) -> None:
 
 
 def drop_privileges(uid: int) -> None:
-    """Become ``uid`` with no capability left, for good (call last: nothing privileged after)."""
+    """Become ``uid`` with no capability left, for good, and refuse the system calls a notebook
+    never needs (``syscall_filter``; call last: nothing privileged after)."""
     _drop_bounding_set()
     os.setgroups([])
     os.setresgid(uid, uid, uid)
@@ -301,6 +304,10 @@ def drop_privileges(uid: int) -> None:
     capabilities = [int(status[k], 16) for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")]
     if any(capabilities) or status["NoNewPrivs"].strip() != "1" or os.getuid() != uid:
         raise IsolationError(0, "privileges were not dropped")
+    try:
+        syscall_filter.install()  # last: it refuses the namespace calls made above
+    except OSError as err:
+        raise IsolationError(err.errno or 0, f"no seccomp filter: {err.strerror or err}") from None
 
 
 def enter(plan: Plan) -> int | None:
