@@ -32,6 +32,24 @@ def copy_course(target: Path) -> Course:
     return Course(target)
 
 
+def hidden_suite_environment(course: Course) -> dict:
+    """The environment a hidden suite runs with: a one-check suite of the course (its name
+    ``envdump``) writes ``os.environ`` where the grader reads it back."""
+    import json
+
+    from hwtools import sandbox
+    from hwtools.grading import hidden_runner
+
+    files = sandbox.make_scratch("test-files-")
+    seen = files / "environment.json"
+    suite = course.hidden_tests / "envdump"
+    suite.mkdir(parents=True)
+    (suite / "test_envdump.py").write_text(f"import json, os\n\ndef test_dump():\n"
+                                           f"    open({str(seen)!r}, 'w').write(json.dumps(dict(os.environ)))\n")
+    assert hidden_runner.run_hidden_suite(course, "envdump", files, timeout_s=120)["status"] == "ok"
+    return json.loads(seen.read_text())
+
+
 @pytest.fixture(scope="session")
 def repo() -> Course:
     return Course(REPO)

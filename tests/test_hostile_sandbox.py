@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import copy_course, submit_source_solution
+from conftest import copy_course, hidden_suite_environment, submit_source_solution
 from hwtools import sandbox
 
 SECRETS = {"PGPASSWORD": "pg-s3cret-4711", "JUPYTERHUB_API_TOKEN": "hub-t0ken-4711",
@@ -361,17 +361,8 @@ def test_a_dead_warm_server_is_a_grader_crash_never_a_score(course):
 def test_the_hidden_suite_gets_no_credentials(course, grader_secrets, monkeypatch):
     """The hidden suite loads students' saved models and files: it runs with the course's
     settings, never the grader's database URL, tokens or passwords."""
-    from hwtools.grading import hidden_runner
-
     monkeypatch.setenv("HW_DB_URL", "postgresql+psycopg://grader:db-s3cret-4711@localhost/gradebook")
-    files = sandbox.make_scratch("test-files-")
-    seen = files / "environment.json"
-    suite = course.hidden_tests / "envdump"
-    suite.mkdir(parents=True)
-    (suite / "test_envdump.py").write_text(f"import json, os\n\ndef test_dump():\n"
-                                           f"    open({str(seen)!r}, 'w').write(json.dumps(dict(os.environ)))\n")
-    assert hidden_runner.run_hidden_suite(course, "envdump", files, timeout_s=120)["status"] == "ok"
-    environment = json.loads(seen.read_text())
+    environment = hidden_suite_environment(course)
     assert environment["HW_MODE"] and environment["HW_COURSE_ROOT"] == str(course.root)
     text = json.dumps(environment)
     assert "db-s3cret-4711" not in text and not any(secret in text for secret in SECRETS.values())
