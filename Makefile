@@ -20,7 +20,7 @@ demo: $(STAMP)  ## release everything, autograde the sample class, write grades 
 	$(BIN)/hw demo
 
 test: $(STAMP)  ## the whole suite (ci budget, offline fixtures)
-	HW_MODE=ci HW_DATA=fixture $(BIN)/python -m pytest -q --durations=25 tests
+	HW_MODE=ci HW_DATA=fixture $(BIN)/python -m pytest -q -p no:logging --durations=25 tests
 
 bench: $(STAMP)  ## throughput and budget measurements (prints figures)
 	$(BIN)/python benchmarks/run.py
